@@ -1,0 +1,95 @@
+"""Helpers every extractor shares: parsers, positions, DC100 wording, pragmas."""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from typing import Any, Iterable
+
+from driftcheck.extract.pragmas import parse_pragma
+from driftcheck.model import Allowance, Finding, Key, ListRef, Span
+from driftcheck.sources import SourceFile
+
+
+@lru_cache(maxsize=None)
+def ts_parser(language: str) -> Any:
+    """A tree-sitter parser for "go" or "bash" (grammar modules imported on first use)."""
+    from tree_sitter import Language, Parser
+
+    if language == "go":
+        import tree_sitter_go as grammar
+    elif language == "bash":
+        import tree_sitter_bash as grammar
+    else:  # pragma: no cover - programming error
+        raise ValueError(language)
+    return Parser(Language(grammar.language()))
+
+
+def ts_tree(source: SourceFile, language: str) -> Any:
+    """The file's tree-sitter tree, parsed once per run."""
+    return source.tree(language, ts_parser(language).parse)
+
+
+def node_key(source: SourceFile, node: Any, text: str) -> Key:
+    """A Key located at a tree-sitter node's start."""
+    row, col = node.start_point
+    return Key(text, row + 1, source.point_column(row, col))
+
+
+def node_span(source: SourceFile, node: Any) -> Span:
+    (sr, sc), (er, ec) = node.start_point, node.end_point
+    return Span(node.start_byte, node.end_byte, sr + 1, source.point_column(sr, sc), er + 1,
+                source.point_column(er, ec))
+
+
+def node_finding(code: str, message: str, source: SourceFile, node: Any, key: str | None = None) -> Finding:
+    row, col = node.start_point
+    return Finding(code, message, source.display, row + 1, source.point_column(row, col), key)
+
+
+def first_error_node(root: Any) -> Any | None:
+    """The first ERROR or MISSING node in document order, or None."""
+    if not root.has_error:
+        return None
+    cursor = [root]
+    while cursor:
+        node = cursor.pop()
+        if node.is_error or node.is_missing:
+            return node
+        if node.has_error:
+            cursor.extend(reversed(node.children))
+    return root
+
+
+def syntax_error(source: SourceFile, node: Any, language: str) -> Finding:
+    what = f"missing {node.type!r}" if node.is_missing else "unexpected syntax"
+    snippet = source.data[node.start_byte:node.end_byte].decode("utf-8", "replace").split("\n", 1)[0][:40]
+    near = f" near {snippet!r}" if snippet.strip() else ""
+    return node_finding("DC101", f"{language} syntax error: {what}{near}; fix the file so it parses", source, node)
+
+
+def symbol_not_found(ref: ListRef, source: SourceFile, candidates: Iterable[str], what: str) -> Finding:
+    """DC100 naming the closest candidate, as ruff/shellcheck suggest fixes."""
+    names = sorted(set(candidates))
+    close = difflib.get_close_matches(ref.symbol, names, n=1, cutoff=0.6)
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    elif names:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        hint = f"; {what} found: {shown}"
+    else:
+        hint = f"; no {what} at all in this file"
+    return Finding("DC100", f"{ref.symbol!r} is not defined in {source.display}{hint}", source.display, 1, 1)
+
+
+def collect_pragmas(comments: Iterable[tuple[str, int, int]], path: str) -> tuple[list[Allowance], list[Finding]]:
+    """Parse (comment text without opener, line, column) triples into allowances and DC106s."""
+    allowances: list[Allowance] = []
+    findings: list[Finding] = []
+    for text, line, column in comments:
+        parsed = parse_pragma(text, path, line, column)
+        if isinstance(parsed, Finding):
+            findings.append(parsed)
+        elif parsed:
+            allowances.extend(parsed)
+    return allowances, findings

@@ -1,0 +1,179 @@
+"""The data every stage shares: keys, extracted lists, findings and results.
+
+Data flows one way — configuration → extract → compare → report — and every
+stage speaks in these frozen dataclasses. Lines and columns are 1-based;
+columns count characters (not bytes), as editors and ruff do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from driftcheck.rules import RULES
+
+Language = Literal["go", "shell", "python"]
+Relation = Literal["equal", "subset", "superset"]
+Order = Literal["any", "same"]
+AllowKind = Literal["missing", "extra"]
+Status = Literal["in_sync", "drift", "error"]
+
+
+@dataclass(frozen=True)
+class ListRef:
+    """`PATH:SYMBOL` as the user wrote it, split and typed."""
+
+    ref: str  # as written, e.g. "tests/e2e/harness.sh:BYOK_STRIP_KEYS"
+    path: str  # as written (relative to the root unless absolute)
+    symbol: str
+    language: Language
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a list, where it is written."""
+
+    key: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a file: byte offsets for rewriting, line/column for people."""
+
+    start_byte: int
+    end_byte: int
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A documented exception: `key` may be missing from / extra in a mirror."""
+
+    key: str
+    kind: AllowKind
+    reason: str
+    origin: Literal["pragma", "config"]
+    path: str  # where it is written (mirror file or config file)
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, with a stable rule code from `driftcheck.rules`."""
+
+    code: str
+    message: str
+    path: str
+    line: int
+    column: int
+    key: str | None = None
+    contract: str | None = None
+
+    @property
+    def name(self) -> str:
+        return RULES[self.code].name
+
+    @property
+    def severity(self) -> Literal["error", "drift"]:
+        return "error" if RULES[self.code].exit_code == 2 else "drift"
+
+    @property
+    def exit_code(self) -> int:
+        return RULES[self.code].exit_code
+
+    def for_contract(self, contract: str) -> Finding:
+        return Finding(self.code, self.message, self.path, self.line, self.column, self.key, contract)
+
+
+@dataclass(frozen=True)
+class ExtractedList:
+    """What an extractor returns: the keys in order, or `keys=None` and findings.
+
+    `findings` may also be non-fatal (e.g. DC003 duplicates) while `keys` is set.
+    `definition` is where the symbol is defined; `value_span` is the whole value
+    (what `fix` rewrites); `allowances` are the inline pragmas found next to it.
+    """
+
+    ref: ListRef
+    keys: tuple[Key, ...] | None
+    findings: tuple[Finding, ...] = ()
+    definition: Key | None = None  # symbol name with its location
+    value_span: Span | None = None
+    allowances: tuple[Allowance, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.keys is not None
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(k.key for k in self.keys or ())
+
+
+@dataclass(frozen=True)
+class MirrorSpec:
+    ref: ListRef
+    relation: Relation = "equal"
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    source: ListRef
+    mirrors: tuple[MirrorSpec, ...]
+    order: Order = "any"
+    allowances: tuple[Allowance, ...] = ()  # from configuration
+
+
+@dataclass(frozen=True)
+class MirrorResult:
+    spec: MirrorSpec
+    extracted: ExtractedList
+    status: Status
+    missing: tuple[str, ...] = ()  # source keys the mirror lacks (drift only)
+    extra: tuple[str, ...] = ()  # mirror keys the source lacks (drift only)
+    allowed: tuple[Allowance, ...] = ()  # exceptions that matched a difference
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    contract: Contract
+    source: ExtractedList
+    mirrors: tuple[MirrorResult, ...]
+    findings: tuple[Finding, ...]
+    status: Status
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything one `check` run decided; the input of every reporter."""
+
+    contracts: tuple[ContractResult, ...]
+    findings: tuple[Finding, ...] = field(default=())  # run-level (config/usage) findings
+
+    @property
+    def all_findings(self) -> tuple[Finding, ...]:
+        return self.findings + tuple(f for c in self.contracts for f in c.findings)
+
+    @property
+    def status(self) -> Status:
+        return status_of(self.all_findings)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_of(self.all_findings)
+
+
+def exit_code_of(findings: tuple[Finding, ...] | list[Finding]) -> int:
+    """0 in sync, 1 drift, 2 could not decide; 2 wins over 1."""
+    return max((f.exit_code for f in findings), default=0)
+
+
+def status_of(findings: tuple[Finding, ...] | list[Finding]) -> Status:
+    return {0: "in_sync", 1: "drift", 2: "error"}[exit_code_of(findings)]
