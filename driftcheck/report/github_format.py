@@ -1,0 +1,60 @@
+"""The `github` format: GitHub/Gitea Actions workflow commands, one per finding.
+
+Every DC code is emitted as `::error` (drift fails the required check, so a
+warning would under-state it). Data and property values are escaped exactly as
+the runners decode them, so a key or message can never end the command early
+or start a new one (no workflow-command injection through a crafted list).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+
+from driftcheck.model import CheckResult, Finding
+from driftcheck.report.text_format import contract_summary
+
+
+def escape_data(value: str) -> str:
+    """Escape the message part (after `::`) the way the Actions runner unescapes it."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a property value (`file=`, `title=`): data escapes plus `:` and `,`."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def artifact_path(path: str, root: str) -> str | None:
+    """The finding's file as a repository-relative POSIX path, or None when it names no file.
+
+    Findings already carry root-relative paths; this only normalises `./x` (and `x\\y` on Windows),
+    relativises an absolute path that lies under the root, and drops pseudo-paths
+    such as `<command line>` and the root directory itself (a bad `--root`).
+    """
+    if not path or (path.startswith("<") and path.endswith(">")):
+        return None
+    native = Path(path)
+    if native.is_absolute():
+        try:
+            relative = native.resolve().relative_to(Path(root).resolve())
+        except (ValueError, OSError):
+            return native.as_posix()
+        text = relative.as_posix()
+    else:
+        text = PurePath(path).as_posix()
+    return None if text in ("", ".") else text
+
+
+def finding_command(finding: Finding, root: str = ".") -> str:
+    title = escape_property(f"{finding.code} {finding.name}")
+    path = artifact_path(finding.path, root)
+    if path is None:
+        return f"::error title={title}::{escape_data(finding.message)}"
+    return (f"::error file={escape_property(path)},line={finding.line},col={finding.column},"
+            f"title={title}::{escape_data(finding.message)}")
+
+
+def render(result: CheckResult, *, color: bool = False, root: str = ".") -> str:
+    lines = [finding_command(f, root) for f in result.all_findings]
+    lines.extend(f"::notice::{escape_data(contract_summary(c, root))}" for c in result.contracts)
+    return "".join(line + "\n" for line in lines)
