@@ -111,13 +111,30 @@ def check(root: Path, config: Path | None, source: str | None, mirrors: tuple[st
     from driftcheck.report import render
 
     result = run_check(make_options(root, config, source, mirrors, contracts))
-    text = render(result, fmt, color=output is None and fmt == "text" and use_color(), root=str(root))
+    attribution = None
     if base is not None:
-        from driftcheck.attribution import attribution_lines
+        from driftcheck.attribution import attribute, with_base_error
 
-        text += "".join(line + "\n" for line in attribution_lines(result, base, root)) if fmt == "text" else ""
+        attribution = attribute(result, base, root)
+        if attribution.error:
+            # REV unreadable: one line on stderr, exit 2; structured reports also carry it as DC106.
+            click.echo(attribution.error, err=True)
+            if fmt != "text":
+                result = with_base_error(result, attribution)
+    if attribution is not None and fmt == "json":
+        import json
+
+        from driftcheck.report.json_format import result_json
+
+        data = result_json(result)
+        data["attribution"] = attribution.json_value()  # additive: only with --base
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        text = render(result, fmt, color=output is None and fmt == "text" and use_color(), root=str(root))
+        if attribution is not None and fmt == "text":
+            text += "".join(line + "\n" for line in attribution.lines)
     emit(text, output)
-    sys.exit(result.exit_code)
+    sys.exit(2 if attribution is not None and attribution.error else result.exit_code)
 
 
 @cli.command()
@@ -156,7 +173,10 @@ def extract(list_ref: str, root: Path, language: str | None, fmt: str, output: P
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (click's usage errors are exit 2, like DC106)."""
     try:
-        cli.main(args=argv, prog_name="driftcheck", standalone_mode=False)
+        # In non-standalone mode click returns (not raises) the code of ctx.exit(n).
+        returned = cli.main(args=argv, prog_name="driftcheck", standalone_mode=False)
+        if isinstance(returned, int):
+            return returned
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    @property
+    def json(self):
+        return json.loads(self.out)
+
+
+def run_driftcheck(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+                   timeout: float = 60) -> Run:
+    """The real console entry point in a fresh interpreter, as users and CI run it."""
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "driftcheck", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+    return Run(proc)
+
+
+@pytest.fixture
+def driftcheck():
+    return run_driftcheck
