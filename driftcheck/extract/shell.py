@@ -1,0 +1,1159 @@
+"""Bash extractor: a `NAME=...` list in a shell script, with the file position of every key.
+
+tree-sitter-bash finds the statements (definitions, appends, `unset`, `read`, ...) and
+their context (top level, function, `if`, loop, subshell, `&&` list, pipeline). The
+value of the one top-level definition is then decoded from its exact source bytes by a
+small bash word lexer below, because tree-sitter-bash keeps escapes raw and splits words
+in ways bash does not (it is a structure parser, not an evaluator). Where the two could
+disagree (a value that does not start right after `=`, a value followed by a character
+that would continue the word in bash, a command that tree-sitter runs on past an
+unescaped newline) driftcheck refuses to guess (DC101/DC102).
+
+Semantics, as bash 5 evaluates them:
+
+* `NAME="..."` (string): quote removal and the static expansions below, no word
+  splitting at assignment; the list is the string split on IFS whitespace (space, tab,
+  newline), as the harness's unquoted `$NAME` does. A split word holding a glob
+  character (`* ? [`), a backslash or a control character is DC102: the harness would
+  glob it, or it is a quoting mistake (inside single quotes `\\<newline>` is a literal
+  backslash, not a continuation).
+* `NAME=(...)` (indexed array): each element word is expanded like a command argument
+  (unquoted expansions split, unquoted glob/brace/tilde is DC102); comments between
+  elements are allowed; `[i]=x` elements are DC102.
+* `NAME+=...` at the top level after the definition: string + string concatenates text
+  (split afterwards), array + array adds elements; mixing them is DC102.
+* `$VAR`/`${VAR}` is replaced by VAR's value when VAR has exactly one unconditional
+  top-level definition (plus top-level appends) before the use and is not assigned in
+  any function or conditional before it; anything else is DC102.
+* A top-level `{ ...; }` group is treated like any other compound command: a
+  definition inside it is DC103 (fail closed; move it out of the braces).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator
+
+from driftcheck.extract.common import (collect_pragmas, first_error_node, node_span, symbol_not_found, syntax_error,
+                                       ts_parser, ts_tree)
+from driftcheck.model import ExtractedList, Finding, Key, ListRef, Span
+from driftcheck.sources import SourceFile, SourceFiles
+
+_IFS_WS = " \t\n"
+_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# After a value bash ends the word only at a blank, a newline or an operator character.
+_WORD_END = frozenset(b" \t\n;&|)<>")
+_DECL_BUILTINS = frozenset({"declare", "typeset", "export", "readonly", "local"})
+# Flags a definition may carry, per builtin; everything else changes how the value is stored.
+_DEF_FLAGS = {"declare": set("rxgat"), "typeset": set("rxgat"), "local": set("rxgat"), "export": set(),
+              "readonly": set("a")}
+# Flags of a value-less declaration (`export NAME`, `readonly NAME`) that leave the value alone.
+_HARMLESS_DECL_FLAGS = set("rxgtp")
+_FLAG_WHY = {
+    "A": "an associative array (`-A`) has no defined key order; use an indexed array `NAME=(...)` or a string",
+    "i": "the integer attribute (`-i`) evaluates the value arithmetically; drop the flag",
+    "n": "a name reference (`-n`) points at another variable; define the list itself",
+    "l": "the lowercase attribute (`-l`) rewrites the value; write the keys as they are and drop the flag",
+    "u": "the uppercase attribute (`-u`) rewrites the value; write the keys as they are and drop the flag",
+    "c": "the capitalize attribute (`-c`) rewrites the value; drop the flag",
+}
+# Parents that do not change whether a statement runs (an assignment's own wrappers).
+_TRANSPARENT = frozenset({
+    "variable_assignments", "variable_assignment", "declaration_command", "unset_command", "command", "command_name",
+    "string", "concatenation", "expansion", "simple_expansion", "subscript", "arithmetic_expansion",
+    "binary_expression", "postfix_expression", "unary_expression", "parenthesized_expression",
+})
+_MUTATING_COMMANDS = frozenset({"read", "mapfile", "readarray", "printf", "getopts", "let", "eval", "unset"})
+_ARITH_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
+_QUERY = """
+(variable_assignment) @assign
+(declaration_command) @decl
+(unset_command) @unset
+(command) @cmd
+(for_statement variable: (variable_name) @forvar)
+(expansion) @expansion
+(binary_expression) @binary
+(postfix_expression) @step
+(unary_expression) @step
+(comment) @comment
+"""
+
+
+class _Stop(Exception):
+    """A DC1xx finding that ends the evaluation (fail closed)."""
+
+    def __init__(self, code: str, message: str, offset: int, key: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.offset, self.key = code, message, offset, key
+
+
+@dataclass
+class _Event:
+    """One statement that defines, appends to, declares or changes a variable."""
+
+    name: str
+    kind: str  # def | append | decl | mutate | element | opaque | continued | prefix
+    node: Any  # what a finding points at
+    context: str | None  # None: runs unconditionally at the top level
+    in_function: bool = False
+    local_scope: bool = False  # `local`/`declare` inside a function: a separate variable
+    value: Any = None  # value node of def/append
+    op_end: int = 0  # byte offset just after `=`/`+=`
+    builtin: str | None = None  # declare/typeset/export/readonly/local
+    flags: str = ""  # `-` flags
+    plus_flags: str = ""  # `+` flags
+    detail: str = ""  # what a mutation is, e.g. "unset BYOK_STRIP_KEYS"
+    stmt: Any = None  # the top-level statement holding it (for pragmas)
+
+    @property
+    def start(self) -> int:
+        return int(self.node.start_byte)
+
+
+@dataclass
+class _Ch:
+    """One decoded character and the byte offset of the source text that produced it."""
+
+    text: str  # "" marks a quoted empty string (it still makes an array element)
+    origin: int
+    split: bool = False  # comes from an unquoted expansion: subject to word splitting
+
+
+@dataclass
+class _Value:
+    kind: str  # "string" | "array"
+    chars: list[_Ch] = field(default_factory=list)  # string
+    elements: list[list[_Ch]] = field(default_factory=list)  # array
+
+
+def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedList:
+    """Extract `ref.symbol` from a bash script (see the module docstring for the rules)."""
+    return _Script(ref, source).extract()
+
+
+class _Script:
+    def __init__(self, ref: ListRef, source: SourceFile) -> None:
+        self.ref = ref
+        self.source = source
+        self.data: bytes = source.data
+        # A file whose every line ends in CRLF (a Windows checkout with core.autocrlf) is read as
+        # its LF original, which is what CI runs; a stray CR elsewhere stays part of the value.
+        newlines = self.data.count(b"\n")
+        self.crlf = newlines > 0 and self.data.count(b"\r\n") == newlines
+        self.tree = ts_tree(source, "bash")
+        self.events: dict[str, list[_Event]] = {}
+        self.comments: list[Any] = []
+        self.misparsed: list[tuple[Any, int, set[str]]] = []  # (node, newline offset, names in it)
+        self._cache: dict[tuple[str, int], list[_Ch]] = {}
+        self._resolving: set[str] = set()
+
+    # ------------------------------------------------------------------ driver
+
+    def extract(self) -> ExtractedList:
+        root = self.tree.root_node
+        error = first_error_node(root)
+        if error is not None:
+            return self._fail([self._syntax_finding(error)])
+        self._collect(root)
+        name = self.ref.symbol
+        events = [e for e in self.events.get(name, []) if e.kind != "prefix"]
+        misparsed = [self._misparse_finding(name, node, newline, "DC101")
+                     for node, newline, names in self.misparsed if name in names]
+        if misparsed:
+            return self._fail(misparsed)
+        if not any(e.kind in ("def", "append", "element", "opaque", "continued") for e in events):
+            return self._fail([self._not_found()])
+        findings = self._check_definitions(name, events)
+        if findings:
+            return self._fail(findings)
+        definition = next(e for e in events if e.kind == "def")
+        allowances, pragma_findings = self._pragmas(definition)
+        try:
+            value = self._list_value(name, definition, events)
+            keys = self._keys(name, value)
+        except _Stop as stop:
+            return self._fail([self._finding(stop.code, stop.message, stop.offset, stop.key)] + pragma_findings)
+        findings = self._duplicates(name, keys) + pragma_findings
+        name_node = definition.node
+        row, col = name_node.start_point
+        return ExtractedList(
+            ref=self.ref,
+            keys=tuple(keys),
+            findings=tuple(findings),
+            definition=Key(name, row + 1, self.source.point_column(row, col)),
+            value_span=self._value_span(definition),
+            allowances=tuple(allowances),
+        )
+
+    def _fail(self, findings: list[Finding]) -> ExtractedList:
+        findings.sort(key=lambda f: (f.line, f.column, f.code))
+        return ExtractedList(ref=self.ref, keys=None, findings=tuple(findings))
+
+    def _finding(self, code: str, message: str, offset: int, key: str | None = None) -> Finding:
+        line, column = self.source.position(offset)
+        return Finding(code, message, self.source.display, line, column, key)
+
+    def _line(self, offset: int) -> int:
+        return self.source.position(offset)[0]
+
+    def _syntax_finding(self, node: Any) -> Finding:
+        base = syntax_error(self.source, node, "bash")
+        return Finding(base.code, base.message + f" (driftcheck reads the whole file with tree-sitter-bash; if "
+                       f"`bash -n` accepts line {base.line}, rewrite that line in a simpler form)",
+                       base.path, base.line, base.column)
+
+    def _not_found(self) -> Finding:
+        name = self.ref.symbol
+        prefixes = [e for e in self.events.get(name, []) if e.kind == "prefix"]
+        if prefixes:
+            line = self._line(prefixes[0].start)
+            return Finding("DC100", f"{name!r} is not defined in {self.source.display}: line {line} only sets it "
+                           f"for the one command that follows (`{name}=... command`), which is not a definition; "
+                           f"define it on its own line, quoting a value with spaces: {name}=\"KEY1 KEY2\"",
+                           self.source.display, line, 1)
+        candidates = {n for n, evs in self.events.items()
+                      if any(e.kind in ("def", "append") and e.context is None for e in evs)}
+        return symbol_not_found(self.ref, self.source, candidates, "top-level variables")
+
+    # ------------------------------------------------------------------ collection
+
+    def _collect(self, root: Any) -> None:
+        from tree_sitter import QueryCursor
+
+        captures = QueryCursor(_query()).captures(root)
+        for node in captures.get("assign", []):
+            self._on_assignment(node)
+        for node in captures.get("decl", []):
+            self._on_declaration(node)
+            self._check_gaps(node)
+        for node in captures.get("unset", []):
+            self._on_unset(node, node.children[1:])
+            self._check_gaps(node)
+        for node in captures.get("cmd", []):
+            self._on_command(node)
+            self._check_gaps(node)
+        for node in captures.get("forvar", []):
+            loop = "select" if node.parent.children[0].type == "select" else "for"
+            self._add(node, "mutate", detail=f"`{loop} {self._text(node)} in ...` loop variable")
+        for node in captures.get("expansion", []):
+            self._on_expansion(node)
+        for node in captures.get("binary", []):
+            self._on_arithmetic_assignment(node)
+        for node in captures.get("step", []):
+            self._on_step(node)
+        self.comments = captures.get("comment", [])
+        for events in self.events.values():
+            events.sort(key=lambda e: e.start)
+
+    def eol_cr(self, i: int) -> bool:
+        """Byte i is the CR of a CRLF line ending in a CRLF file (read as if it were absent)."""
+        return self.crlf and self.data[i:i + 2] == b"\r\n"
+
+    def continues(self, end: int) -> bool:
+        """A backslash-newline right after a word: bash joins the next line onto it."""
+        return self.data[end:end + 2] == b"\\\n" or (self.data[end:end + 1] == b"\\" and self.eol_cr(end + 1))
+
+    def _text(self, node: Any) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def _add(self, node: Any, kind: str, name: str | None = None, **kw: Any) -> _Event:
+        name = name if name is not None else self._text(node)
+        context, in_function, stmt = self._context(node)
+        event = _Event(name=name, kind=kind, node=node, context=context, in_function=in_function, stmt=stmt, **kw)
+        self.events.setdefault(name, []).append(event)
+        return event
+
+    def _context(self, node: Any) -> tuple[str | None, bool, Any]:
+        """Why `node` may not run exactly once at the top level (outermost reason), or None."""
+        outermost: Any = None
+        in_function = False
+        child = node
+        parent = node.parent
+        while parent is not None and parent.type != "program":
+            if parent.type not in _TRANSPARENT and not _is_arithmetic_command(parent):
+                outermost = parent
+            if parent.type == "function_definition":
+                in_function = True
+            child, parent = parent, parent.parent
+        stmt = child
+        if outermost is None:
+            following = stmt.next_sibling
+            if following is not None and following.type == "&":
+                return "in the background (`&` runs it in a subshell)", False, stmt
+            return None, False, stmt
+        return _describe(outermost, self._text), in_function, stmt
+
+    def _on_assignment(self, node: Any) -> None:
+        target = node.child_by_field_name("name")
+        if target is None:
+            return
+        value = node.child_by_field_name("value")
+        operator = next((c for c in node.children if c.type in ("=", "+=")), None)
+        if operator is None:
+            return
+        parent = node.parent
+        if parent is not None and parent.type == "command":
+            if target.type == "variable_name":
+                if value is not None and self.continues(value.end_byte):
+                    # `NAME='A'\<newline>'B'` is one word in bash; tree-sitter-bash makes the next line a command.
+                    self._add(target, "continued", value=value, op_end=operator.end_byte,
+                              detail="a value continued with backslash-newline")
+                else:
+                    self._add(target, "prefix")  # `NAME=value command ...` only scopes that one command
+            return
+        if target.type == "subscript":
+            base = target.child_by_field_name("name")
+            if base is not None:
+                self._add(base, "element", detail=f"`{self._text(node).splitlines()[0][:60]}`")
+            return
+        kind = "def" if operator.type == "=" else "append"
+        builtin, flags, plus = None, "", ""
+        if parent is not None and parent.type == "declaration_command":
+            builtin, flags, plus = self._declaration_flags(parent)
+        event = self._add(target, kind, value=value, op_end=operator.end_byte, builtin=builtin, flags=flags,
+                          plus_flags=plus)
+        if event.in_function and builtin in ("local", "declare", "typeset") and "g" not in flags:
+            event.local_scope = True
+
+    def _declaration_flags(self, decl: Any) -> tuple[str, str, str]:
+        builtin = decl.children[0].type
+        flags, plus = "", ""
+        for child in decl.children[1:]:
+            if child.type not in ("word", "string", "raw_string"):
+                continue
+            text = self._text(child).strip("'\"")
+            if text == "--":
+                break
+            if text.startswith("-") and len(text) > 1:
+                flags += text[1:]
+            elif text.startswith("+") and len(text) > 1:
+                plus += text[1:]
+        return builtin, flags, plus
+
+    def _on_declaration(self, decl: Any) -> None:
+        builtin, flags, plus = self._declaration_flags(decl)
+        for child in decl.children[1:]:
+            if child.type == "variable_name":
+                event = self._add(child, "decl", builtin=builtin, flags=flags, plus_flags=plus,
+                                  detail=f"`{self._text(decl)[:60]}`")
+                if event.in_function and builtin in ("local", "declare", "typeset") and "g" not in flags:
+                    event.local_scope = True
+                if "n" in flags:
+                    continue
+            elif child.type == "variable_assignment":
+                value = child.child_by_field_name("value")
+                target = child.child_by_field_name("name")
+                if "n" in flags and value is not None and target is not None:
+                    # `declare -n REF=NAME`: REF is an alias through which NAME can change.
+                    referenced = self._text(value).strip("'\"")
+                    if _IDENT_TEXT.match(referenced):
+                        self._add(value, "mutate", name=referenced,
+                                  detail=f"name reference `{self._text(target)}` (declare -n)")
+            elif child.type not in ("word",) or not self._text(child).startswith(("-", "+")):
+                self._opaque(child, builtin)
+
+    def _opaque(self, node: Any, builtin: str) -> None:
+        """An argument of a declaration builtin that tree-sitter did not read as an assignment."""
+        text = self._text(node).replace('"', "").replace("'", "")
+        match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[|\+?=)", text)
+        if match:
+            self._add(node, "opaque", name=match.group(1), builtin=builtin,
+                      detail=f"`{builtin} {self._text(node)[:60]}`")
+
+    def _on_unset(self, node: Any, args: list[Any]) -> None:
+        texts = [self._text(a) for a in args]
+        if any(t.startswith("-") and "f" in t for t in texts):
+            return  # `unset -f` removes functions
+        for arg, text in zip(args, texts):
+            clean = text.replace('"', "").replace("'", "")
+            match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[.*\])?\Z", clean)
+            if match:
+                self._add(arg, "mutate", name=match.group(1), detail=f"`unset {clean}`")
+
+    def _on_command(self, node: Any) -> None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return
+        args = list(node.children_by_field_name("argument"))
+        command = self._text(name_node)
+        while command in ("builtin", "command") and args:
+            command, args = self._text(args[0]), args[1:]
+        if command in _DECL_BUILTINS:
+            for arg in args:
+                self._opaque(arg, command)
+            return
+        if command not in _MUTATING_COMMANDS:
+            return
+        texts = [self._text(a).replace('"', "").replace("'", "") for a in args]
+        if command == "unset":
+            self._on_unset(node, args)
+        elif command in ("read", "mapfile", "readarray"):
+            for arg, text in zip(args, texts):
+                if _IDENT_TEXT.match(text):
+                    self._add(arg, "mutate", name=text, detail=f"`{command} {text}`")
+        elif command == "printf":
+            for i, (arg, text) in enumerate(zip(args, texts)):
+                target = None
+                if text == "-v" and i + 1 < len(texts):
+                    arg, target = args[i + 1], texts[i + 1]
+                elif text.startswith("-v") and len(text) > 2:
+                    target = text[2:]
+                if target and _IDENT_TEXT.match(target):
+                    self._add(arg, "mutate", name=target, detail=f"`printf -v {target}`")
+        elif command == "getopts":
+            if len(texts) >= 2 and _IDENT_TEXT.match(texts[1]):
+                self._add(args[1], "mutate", name=texts[1], detail=f"`getopts ... {texts[1]}`")
+        elif command == "let":
+            for arg, text in zip(args, texts):
+                for target in _arith_targets(text):
+                    self._add(arg, "mutate", name=target, detail=f"`let {text}`")
+        elif command == "eval":
+            for arg, text in zip(args, texts):
+                for match in re.finditer(r"(?<![$\w{#!])[A-Za-z_][A-Za-z0-9_]*", text):
+                    self._add(arg, "mutate", name=match.group(0), detail="`eval` (the evaluated text may assign it)")
+
+    def _on_expansion(self, node: Any) -> None:
+        operator = node.child_by_field_name("operator")
+        if operator is None or operator.type not in ("=", ":="):
+            return
+        target = next((c for c in node.children if c.type == "variable_name"), None)
+        if target is not None:
+            self._add(target, "mutate", detail=f"`{self._text(node)[:60]}` (assigns when unset or empty)")
+
+    def _in_arithmetic(self, node: Any) -> bool:
+        parent = node.parent
+        while parent is not None:
+            if parent.type in ("arithmetic_expansion", "c_style_for_statement", "subscript"):
+                return True
+            if parent.type == "compound_statement":
+                return bool(parent.children) and parent.children[0].type == "(("
+            if parent.type in ("test_command", "program"):
+                return False
+            parent = parent.parent
+        return False
+
+    def _on_arithmetic_assignment(self, node: Any) -> None:
+        operator = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        if operator is None or left is None or operator.type not in _ARITH_ASSIGN_OPS:
+            return
+        if not self._in_arithmetic(node):
+            return
+        target = self._text(left).split("[", 1)[0].strip()
+        if _IDENT_TEXT.match(target):
+            self._add(left, "mutate", name=target, detail="an arithmetic assignment")
+
+    def _on_step(self, node: Any) -> None:
+        if not any(c.type in ("++", "--") for c in node.children) or not self._in_arithmetic(node):
+            return
+        for child in node.children:
+            if child.type not in ("++", "--"):
+                target = self._text(child).split("[", 1)[0].strip()
+                if _IDENT_TEXT.match(target):
+                    self._add(child, "mutate", name=target, detail="an arithmetic increment/decrement")
+
+    def _check_gaps(self, node: Any) -> None:
+        """Record commands tree-sitter-bash ran on past an unescaped newline (a known misparse)."""
+        children = node.children
+        for left, right in zip(children, children[1:]):
+            gap = self.data[left.end_byte:right.start_byte]
+            at = gap.find(b"\n")
+            while at != -1:
+                escaped = gap[at - 1:at] == b"\\" or (self.crlf and gap[max(at - 2, 0):at] == b"\\\r")
+                if not escaped:
+                    text = self.data[node.start_byte:node.end_byte]
+                    names = {m.group(0).decode() for m in _IDENT.finditer(text)}
+                    self.misparsed.append((node, left.end_byte + at, names))
+                    return
+                at = gap.find(b"\n", at + 1)
+
+    # ------------------------------------------------------------------ the list's definition
+
+    def _check_definitions(self, name: str, events: list[_Event]) -> list[Finding]:
+        findings: list[Finding] = []
+        top_defs = [e for e in events if e.kind == "def" and e.context is None]
+        first = top_defs[0] if top_defs else None
+        for event in events:
+            where = event.start
+            if event.kind in ("def", "append") and event.context is not None:
+                verb = "defined" if event.kind == "def" else "appended to"
+                if event.in_function and event.local_scope:
+                    how = f"as a function-local variable ({event.builtin} {name}) inside {_strip_in(event.context)}"
+                else:
+                    how = event.context
+                findings.append(self._finding(
+                    "DC103", f"{name} is {verb} {how}; keep exactly one unconditional top-level definition of the "
+                    "list (no if/case/loop/function/subshell/&&/|| around it)", where))
+            elif event.kind == "def" and event.builtin == "local":
+                findings.append(self._finding(
+                    "DC103", f"`local {name}=...` outside a function fails in bash and defines nothing; write "
+                    f"{name}=... (or declare/readonly) instead", where))
+            elif event.kind == "def" and event is not first:
+                assert first is not None
+                line, column = self.source.position(first.start)
+                findings.append(self._finding(
+                    "DC103", f"{name} is defined again here (first definition at line {line}, column {column}); "
+                    "keep exactly one definition and put every key in it", where))
+            elif event.kind == "append" and (first is None or event.start < first.start):
+                findings.append(self._finding(
+                    "DC103", f"{name} is appended to before its definition; the definition would discard it — "
+                    "keep exactly one definition and put every key in it", where))
+            elif event.kind == "continued":
+                findings.append(self._finding("DC102", _continued_message(name), event.value.end_byte))
+            elif event.kind == "opaque":
+                findings.append(self._finding(
+                    "DC103", f"{event.detail} assigns {name} in a form driftcheck cannot read statically; write "
+                    f"exactly one plain top-level {name}=... definition", where))
+            elif event.kind == "element":
+                findings.append(self._finding(
+                    "DC104", f"{event.detail} changes one element of {name}; put every key in the definition "
+                    "instead", where))
+            elif event.kind == "mutate":
+                findings.append(self._finding(
+                    "DC104", f"{name} is changed by {event.detail} after its declaration; put every key in the "
+                    "definition and do not modify the list elsewhere", where))
+            elif event.kind == "decl":
+                finding = self._check_decl(name, event, first)
+                if finding is not None:
+                    findings.append(finding)
+        if first is None and not findings:  # only appends/elements/etc. that raised nothing: cannot happen
+            findings.append(self._not_found())
+        return findings
+
+    def _check_decl(self, name: str, event: _Event, first: _Event | None) -> Finding | None:
+        if event.local_scope:
+            return None  # `local NAME` in a function: a different variable
+        extra = set(event.flags) - _HARMLESS_DECL_FLAGS
+        before = first is not None and event.start < first.start and event.context is None
+        shown = f"{event.builtin} {'-' + event.flags + ' ' if event.flags else ''}{name}"
+        if before:
+            readonly = "r" in event.flags or event.builtin == "readonly"
+            if readonly:
+                return self._finding("DC103", f"`{shown}` makes {name} readonly before its definition, so the "
+                                     "definition fails; declare it readonly in the definition itself", event.start)
+            if extra - {"a"} or event.plus_flags:
+                return self._finding("DC102", f"`{shown}` gives {name} an attribute that changes its value "
+                                     f"({', '.join(sorted(extra))}); drop the declaration", event.start)
+            return None
+        if extra or event.plus_flags:
+            what = "declared" if event.context is None else f"declared {event.context}"
+            return self._finding("DC104", f"{name} is {what} again with `{shown}`, which changes how its value is "
+                                 "stored; remove that declaration", event.start)
+        return None
+
+    def _misparse_finding(self, name: str, node: Any, newline: int, code: str) -> Finding:
+        first, last = self._line(node.start_byte), self._line(node.end_byte)
+        return self._finding(
+            code, f"tree-sitter-bash reads lines {first}-{last} as one command (it continues past the end of line "
+            f"{self._line(newline)}), so driftcheck cannot tell how {name} is used there; end line "
+            f"{self._line(newline)} differently (write VAR='' instead of a trailing VAR=, or put a redirection "
+            "before the assignment)", node.start_byte)
+
+    def _list_value(self, name: str, definition: _Event, events: list[_Event]) -> _Value:
+        attributes = set()
+        for event in events:
+            if event.kind == "decl" and event.context is None and event.start < definition.start:
+                attributes |= set(event.flags)
+        self._check_def_flags(name, definition)
+        attributes |= set(definition.flags)
+        value = self._definition_value(name, definition)
+        if value.kind == "string" and "a" in attributes:
+            raise _Stop("DC102", f"{name} is declared an indexed array (-a) but assigned a string, which bash "
+                        f"stores as one element; write {name}=(KEY1 KEY2 ...) or drop -a", self._value_start(definition))
+        readonly = "r" in attributes or definition.builtin == "readonly"
+        for event in events:
+            if event.kind != "append":
+                continue
+            if readonly:
+                raise _Stop("DC104", f"{name} is readonly, so this append fails at run time and changes nothing; put "
+                            "every key in the definition", event.start)
+            if event.builtin is not None:
+                self._check_def_flags(name, event)
+            more = self._definition_value(name, event)
+            if more.kind != value.kind:
+                raise _Stop("DC102", f"appending {'an array' if more.kind == 'array' else 'a string'} to the "
+                            f"{value.kind} {name} mixes string and array values (bash keeps both under element 0); "
+                            "put every key in the definition", self._value_start(event))
+            value.chars += more.chars
+            value.elements += more.elements
+        return value
+
+    def _check_def_flags(self, name: str, event: _Event) -> None:
+        builtin = event.builtin
+        if builtin is None:
+            return
+        allowed = _DEF_FLAGS.get(builtin, set())
+        for flag in event.flags:
+            if flag not in allowed:
+                why = _FLAG_WHY.get(flag, f"`{builtin} -{flag}` is not supported for a list")
+                if builtin in ("export", "readonly") and flag not in _FLAG_WHY:
+                    why = f"`{builtin} -{flag}` is not a valid option of {builtin}, so bash does not assign {name}"
+                raise _Stop("DC102", f"{name}: {why}", event.start)
+        if event.plus_flags:
+            raise _Stop("DC102", f"{name}: `{builtin} +{event.plus_flags}` is not supported for a list; drop the "
+                        "flag", event.start)
+
+    def _value_start(self, event: _Event) -> int:
+        return int(event.value.start_byte) if event.value is not None else event.op_end
+
+    def _value_span(self, event: _Event) -> Span:
+        if event.value is not None:
+            return node_span(self.source, event.value)
+        line, column = self.source.position(event.op_end)
+        return Span(event.op_end, event.op_end, line, column, line, column)
+
+    # ------------------------------------------------------------------ values
+
+    def _definition_value(self, name: str, event: _Event) -> _Value:
+        """Decode the value of one `NAME=`/`NAME+=` (string or array)."""
+        value = event.value
+        end = value.end_byte if value is not None else event.op_end
+        self._check_boundaries(name, event)
+        if value is None:
+            return _Value("string")
+        lexer = _Lexer(self, defining=name)
+        if value.type == "array":
+            return _Value("array", elements=lexer.array(value.start_byte, end))
+        return _Value("string", chars=lexer.scalar(value.start_byte, end))
+
+    def _check_boundaries(self, name: str, event: _Event) -> None:
+        """The value must start right after `=` and end where bash ends the word."""
+        data = self.data
+        value = event.value
+        start = value.start_byte if value is not None else event.op_end
+        gap = data[event.op_end:start]
+        if gap and gap.replace(b"\\\r\n" if self.crlf else b"\\\n", b""):
+            raise _Stop("DC102", f"driftcheck cannot decode the value of {name} exactly (text between `=` and the "
+                        "value); put the value directly after `=`", event.op_end)
+        end = value.end_byte if value is not None else event.op_end
+        if end < len(data) and data[end] not in _WORD_END and not self.eol_cr(end):
+            char = chr(data[end])
+            if self.continues(end):
+                raise _Stop("DC102", _continued_message(name), end)
+            if char == "\r":
+                why = "a carriage return follows the value (CRLF line endings?), which bash keeps in the value; " \
+                      "save the file with LF line endings"
+            else:
+                why = f"the value is followed by {char!r}, which bash would read as part of it; quote the whole value"
+            raise _Stop("DC102", f"{name}: {why}", end)
+
+    def resolve(self, var: str, at: int, defining: str) -> list[_Ch]:
+        """The characters `$var` expands to at byte `at` (see the module docstring)."""
+        if var == defining or var in self._resolving:
+            raise _Stop("DC102", f"${var} refers to itself here, so its value depends on the environment; write the "
+                        "keys literally", at)
+        for node, newline, names in self.misparsed:
+            if var in names and node.start_byte < at:
+                raise _Stop("DC101", self._misparse_finding(var, node, newline, "DC101").message, node.start_byte)
+        definition: _Event | None = None
+        appends: list[_Event] = []
+        for event in self.events.get(var, []):
+            if event.kind == "prefix" or event.local_scope or event.start >= at:
+                continue  # scoped to one command or a function's local, or after the use
+            if event.kind == "decl" and not (set(event.flags) - _HARMLESS_DECL_FLAGS) and not event.plus_flags:
+                if definition is not None or not ("r" in event.flags or event.builtin == "readonly"):
+                    continue  # `export VAR`, `readonly VAR` after its definition: value unchanged
+            line = self._line(event.start)
+            if event.in_function:
+                raise _Stop("DC102", f"${var} cannot be resolved statically: {var} is also assigned {event.context} "
+                            f"(line {line}), so its value here depends on when that runs; use a literal or a "
+                            "variable assigned only at the top level", at)
+            if event.context is not None:
+                raise _Stop("DC102", f"${var} cannot be resolved statically: {var} is assigned {event.context} "
+                            f"(line {line}) before this use; use a literal or an unconditional top-level "
+                            "variable", at)
+            if event.kind == "def" and definition is None and event.builtin != "local":
+                definition = event
+            elif event.kind == "append" and definition is not None:
+                appends.append(event)
+            else:
+                raise _Stop("DC102", f"${var} cannot be resolved statically: {var} is changed on line {line} "
+                            f"({event.detail or event.kind}) before this use; use a literal or a variable with "
+                            "exactly one top-level definition", at)
+        if definition is None:
+            later = [e for e in self.events.get(var, []) if e.kind == "def" and e.start >= at]
+            why = (f"{var} is only defined later (line {self._line(later[0].start)})" if later
+                   else f"{var} is not defined in this file (an environment variable?)")
+            raise _Stop("DC102", f"${var} cannot be resolved statically: {why}; write the keys literally or define "
+                        f"{var} at the top level above this line", at)
+        cache_key = (var, len(appends))
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        self._resolving.add(var)
+        try:
+            for event in [definition] + appends:
+                if event.builtin is not None:
+                    bad = (set(event.flags) - {"r", "x", "g", "t"}) or set(event.plus_flags)
+                    if bad:
+                        raise _Stop("DC102", f"${var} cannot be resolved statically: {var} is declared with "
+                                    f"-{''.join(sorted(bad))}; use a plain string variable", at)
+                if event.value is not None and event.value.type == "array":
+                    raise _Stop("DC102", f"${var} is an array; `$NAME` would give only its first element — expand "
+                                "a string variable or write the keys literally", at)
+            chars: list[_Ch] = []
+            for event in [definition] + appends:
+                chars += self._definition_value(var, event).chars
+        finally:
+            self._resolving.discard(var)
+        self._cache[cache_key] = chars
+        return chars
+
+    # ------------------------------------------------------------------ keys
+
+    def _keys(self, name: str, value: _Value) -> list[Key]:
+        if value.kind == "array":
+            words = value.elements
+            for word in words:
+                text = "".join(c.text for c in word)
+                if not text:
+                    raise _Stop("DC102", f"{name} has an empty element; remove it", word[0].origin if word else 0)
+        else:
+            words = _split(value.chars)
+        keys: list[Key] = []
+        for word in words:
+            text = "".join(c.text for c in word)
+            # An element starts where its word does (an opening quote included); a key of a string
+            # starts at its first character inside the string.
+            origin = word[0].origin if value.kind == "array" else next(c.origin for c in word if c.text)
+            self._check_key(name, text, origin, value.kind)
+            line, column = self.source.position(origin)
+            keys.append(Key(text, line, column))
+        return keys
+
+    def _check_key(self, name: str, text: str, origin: int, kind: str) -> None:
+        if kind == "string" and any(c in text for c in "*?["):
+            raise _Stop("DC102", f"key {text!r} of {name} contains a glob character; the harness's unquoted "
+                        f"${name} would expand it as a file pattern — remove it", origin, text)
+        if "\\" in text:
+            raise _Stop("DC102", f"key {text!r} of {name} contains a backslash (inside single quotes a backslash "
+                        "is literal and does not continue the line); remove it — newlines inside the quotes "
+                        "already separate keys", origin, text)
+        for char in text:
+            if ord(char) < 0x20 or ord(char) == 0x7F:
+                if char == "\r":
+                    why = "a carriage return (CRLF line endings?); save the file with LF line endings"
+                elif char in "\n\t":
+                    why = (f"a {'newline' if char == chr(10) else 'tab'} inside quotes, which makes it part of "
+                           "the element; write each key as its own element")
+                else:
+                    why = f"the control character U+{ord(char):04X}; remove it"
+                raise _Stop("DC102", f"key {text!r} of {name} contains {why}", origin, text)
+
+    def _duplicates(self, name: str, keys: list[Key]) -> list[Finding]:
+        seen: dict[str, Key] = {}
+        findings: list[Finding] = []
+        for key in keys:
+            if key.key in seen:
+                first = seen[key.key]
+                findings.append(Finding("DC003", f"{key.key} is listed twice in {name} (first at line {first.line}, "
+                                        f"column {first.column}); delete this entry", self.source.display, key.line,
+                                        key.column, key.key))
+            else:
+                seen[key.key] = key
+        return findings
+
+    # ------------------------------------------------------------------ pragmas
+
+    def _pragmas(self, definition: _Event) -> tuple[list[Any], list[Finding]]:
+        """Pragma comments on the lines directly above the definition or at the end of its first line."""
+        stmt = definition.stmt
+        first_row = stmt.start_point[0]
+        full_line: dict[int, Any] = {}
+        same_line: list[Any] = []
+        for comment in self.comments:
+            row = comment.start_point[0]
+            if row == first_row and comment.start_byte > stmt.start_byte:
+                same_line.append(comment)
+            elif row < first_row and comment.parent is not None and comment.parent.type == "program":
+                line_start = self.data.rfind(b"\n", 0, comment.start_byte) + 1
+                if not self.data[line_start:comment.start_byte].strip():
+                    full_line[row] = comment
+        above: list[Any] = []
+        row = first_row - 1
+        while row in full_line:
+            above.append(full_line[row])
+            row -= 1
+        triples = []
+        for comment in reversed(above):
+            triples.append(self._comment_triple(comment))
+        for comment in same_line:
+            triples.append(self._comment_triple(comment))
+        return collect_pragmas(triples, self.source.display)
+
+    def _comment_triple(self, comment: Any) -> tuple[str, int, int]:
+        row, col = comment.start_point
+        return self._text(comment)[1:].rstrip("\r"), row + 1, self.source.point_column(row, col) + 1
+
+
+class _Lexer:
+    """Decodes one value's bytes exactly as bash expands an assignment value or array element."""
+
+    def __init__(self, script: _Script, defining: str) -> None:
+        self.script = script
+        self.data = script.data
+        self.defining = defining
+
+    # -- entry points
+
+    def scalar(self, start: int, end: int) -> list[_Ch]:
+        """`NAME=<word>`: quote removal and static expansion, no splitting, no globbing."""
+        chars, stop = self._word(start, end, array=False)
+        if stop != end:
+            raise _Stop("DC102", f"driftcheck cannot decode the value of {self.defining} exactly at this point; "
+                        "quote the whole value", stop)
+        return chars
+
+    def array(self, start: int, end: int) -> list[list[_Ch]]:
+        """`NAME=( ... )`: each element expanded like a command argument."""
+        data = self.data
+        i = start + 1
+        elements: list[list[_Ch]] = []
+        while True:
+            while i < end:
+                if data[i] in b" \t\n" or self.script.eol_cr(i):
+                    i += 1
+                elif data[i:i + 2] == b"\\\n" or (data[i] == 0x5C and self.script.eol_cr(i + 1)):
+                    i += 2 if data[i + 1] == 0x0A else 3
+                else:
+                    break
+            if i >= end:
+                raise _Stop("DC102", f"driftcheck cannot find the end of the array {self.defining}", start)
+            byte = data[i]
+            if byte == 0x23:  # '#': a comment up to the end of the line
+                newline = data.find(b"\n", i, end)
+                i = end if newline == -1 else newline
+                continue
+            if byte == 0x29:  # ')'
+                if i != end - 1:
+                    raise _Stop("DC102", f"driftcheck cannot decode the array {self.defining} exactly at this point; "
+                                "simplify its quoting", i)
+                return elements
+            if data[i:i + 1] == b"[":
+                raise _Stop("DC102", f"indexed element `[...]=` in {self.defining}; list the keys in order without "
+                            "indices", i)
+            chars, i = self._word(i, end - 1, array=True)
+            elements.extend(_fields(chars))
+
+    # -- words
+
+    def _word(self, i: int, end: int, array: bool) -> tuple[list[_Ch], int]:
+        data = self.data
+        out: list[_Ch] = []
+        word_start = i
+        previous = b""  # last unquoted literal byte (tilde after ':' or '=')
+        while i < end:
+            byte = data[i]
+            if byte == 0x5C:  # backslash
+                if data[i + 1:i + 2] == b"\n" or self.script.eol_cr(i + 1):
+                    i += 2 if data[i + 1] == 0x0A else 3
+                    continue
+                if i + 1 >= end:
+                    raise _Stop("DC102", f"a trailing backslash in the value of {self.defining}; remove it", i)
+                text, nxt = _char(data, i + 1)
+                out.append(_Ch(text, i))
+                i, previous = nxt, b""
+                continue
+            if byte == 0x27:  # single quote
+                close = data.find(b"'", i + 1, end)
+                if close == -1:
+                    raise _Stop("DC102", f"driftcheck cannot find the closing quote in {self.defining}", i)
+                out.append(_Ch("", i))
+                out.extend(self._literal(i + 1, close))
+                i, previous = close + 1, b""
+                continue
+            if byte == 0x22:  # double quote
+                i = self._double(i, end, out)
+                previous = b""
+                continue
+            if byte == 0x24:  # dollar
+                i = self._dollar(i, end, out, quoted=False, array=array)
+                previous = b""
+                continue
+            if byte == 0x60:
+                raise _Stop("DC102", f"command substitution `...` in {self.defining} cannot be evaluated statically; "
+                            "write the keys literally", i)
+            if byte in b" \t\n)" or self.script.eol_cr(i):
+                if array:
+                    return out, i
+                raise _Stop("DC102", f"driftcheck cannot decode the value of {self.defining} exactly at this point; "
+                            "quote the whole value", i)
+            if byte in b";&|<>(":
+                raise _Stop("DC102", f"unexpected {chr(byte)!r} in the value of {self.defining}; quote the value", i)
+            if byte == 0x7E and (i == word_start or previous in (b":", b"=")):
+                raise _Stop("DC102", f"unquoted `~` in {self.defining} is tilde expansion (a home directory); quote "
+                            "it or remove it", i)
+            if byte == 0x7B:
+                raise _Stop("DC102", f"unquoted `{{` in {self.defining} starts brace expansion; quote it or write the "
+                            "keys out", i)
+            if array and byte in b"*?[":
+                raise _Stop("DC102", f"unquoted glob character {chr(byte)!r} in {self.defining} is expanded against "
+                            "file names; quote it or remove it", i)
+            text, nxt = _char(data, i)
+            out.append(_Ch(text, i))
+            previous = data[i:i + 1]
+            i = nxt
+        return out, i
+
+    def _literal(self, start: int, end: int) -> Iterator[_Ch]:
+        i = start
+        while i < end:
+            if self.script.eol_cr(i):
+                i += 1
+                continue
+            text, nxt = _char(self.data, i)
+            yield _Ch(text, i)
+            i = nxt
+
+    def _double(self, i: int, end: int, out: list[_Ch]) -> int:
+        """A "..." string starting at byte i; returns the offset after the closing quote."""
+        data = self.data
+        out.append(_Ch("", i))
+        j = i + 1
+        while j < end:
+            byte = data[j]
+            if byte == 0x22:
+                return j + 1
+            if byte == 0x5C and j + 1 < end:
+                nxt = data[j + 1]
+                if nxt in b'$`"\\':
+                    out.append(_Ch(chr(nxt), j))
+                    j += 2
+                elif nxt == 0x0A or self.script.eol_cr(j + 1):
+                    j += 2 if nxt == 0x0A else 3  # line continuation: both removed
+                else:
+                    out.append(_Ch("\\", j))
+                    j += 1
+                continue
+            if byte == 0x24:
+                j = self._dollar(j, end, out, quoted=True, array=False)
+                continue
+            if byte == 0x60:
+                raise _Stop("DC102", f"command substitution `...` in {self.defining} cannot be evaluated statically; "
+                            "write the keys literally", j)
+            if self.script.eol_cr(j):
+                j += 1
+                continue
+            text, nxt_j = _char(data, j)
+            out.append(_Ch(text, j))
+            j = nxt_j
+        raise _Stop("DC102", f"driftcheck cannot find the closing double quote in {self.defining}", i)
+
+    def _dollar(self, i: int, end: int, out: list[_Ch], quoted: bool, array: bool) -> int:
+        data = self.data
+        nxt = data[i + 1:i + 2] if i + 1 < end else b""
+        if nxt == b"'" and not quoted:
+            return self._ansi_c(i, end, out)
+        if nxt == b'"' and not quoted:
+            return self._double(i + 1, end, out)  # $"..." locale string: like "..." without a catalog
+        if nxt == b"(":
+            what = "arithmetic expansion $((...))" if data[i + 2:i + 3] == b"(" else "command substitution $(...)"
+            raise _Stop("DC102", f"{what} in {self.defining} cannot be evaluated statically; write the keys "
+                        "literally", i)
+        if nxt == b"[":
+            raise _Stop("DC102", f"arithmetic expansion $[...] in {self.defining} cannot be evaluated statically", i)
+        if nxt == b"{":
+            match = _IDENT.match(data, i + 2, end)
+            if match and data[match.end():match.end() + 1] == b"}":
+                return self._expand(match.group(0).decode(), i, match.end() + 1, out, quoted, array)
+            inner = data[i + 2:i + 3]
+            if inner == b"#":
+                what = "a length expansion ${#...}"
+            elif inner == b"!":
+                what = "an indirect expansion ${!...}"
+            elif match and data[match.end():match.end() + 1] == b"[":
+                what = "an array expansion ${NAME[...]}"
+            elif match:
+                what = "a parameter expansion with an operator (default value, substitution, ...)"
+            else:
+                what = "a positional or special parameter expansion"
+            raise _Stop("DC102", f"{what} in {self.defining} cannot be evaluated statically; use a plain ${{NAME}} "
+                        "of a top-level variable or write the keys literally", i)
+        match = _IDENT.match(data, i + 1, end)
+        if match:
+            return self._expand(match.group(0).decode(), i, match.end(), out, quoted, array)
+        if nxt and (nxt.isdigit() or nxt in b"@*#?-$!"):
+            raise _Stop("DC102", f"the special parameter ${nxt.decode()} in {self.defining} cannot be evaluated "
+                        "statically; write the keys literally", i)
+        out.append(_Ch("$", i))  # a lone `$` is literal
+        return i + 1
+
+    def _expand(self, var: str, i: int, after: int, out: list[_Ch], quoted: bool, array: bool) -> int:
+        chars = self.script.resolve(var, i, self.defining)
+        if array and not quoted:
+            for ch in chars:
+                if ch.text in ("*", "?", "["):
+                    raise _Stop("DC102", f"unquoted ${var} in {self.defining} expands to text with the glob "
+                                f"character {ch.text!r}; quote it", i)
+            out.extend(_Ch(c.text, c.origin, split=True) for c in chars)
+        else:
+            out.append(_Ch("", i))
+            out.extend(_Ch(c.text, c.origin) for c in chars)
+        return after
+
+    def _ansi_c(self, i: int, end: int, out: list[_Ch]) -> int:
+        """$'...' with bash's escapes; rare or locale-dependent ones are DC102."""
+        data = self.data
+        out.append(_Ch("", i))
+        j = i + 2
+        while j < end:
+            byte = data[j]
+            if byte == 0x27:
+                return j + 1
+            if self.script.eol_cr(j):
+                j += 1
+                continue
+            if byte != 0x5C or j + 1 >= end:
+                text, nxt = _char(data, j)
+                out.append(_Ch(text, j))
+                j = nxt
+                continue
+            esc = chr(data[j + 1])
+            if esc in _ANSI_SIMPLE:
+                out.append(_Ch(_ANSI_SIMPLE[esc], j))
+                j += 2
+                continue
+            if esc in "01234567":
+                allowed, limit, k = "01234567", 3, j + 1
+            elif esc == "x":
+                allowed, limit, k = _HEX, 2, j + 2
+            elif esc in "uU":
+                allowed, limit, k = _HEX, 4 if esc == "u" else 8, j + 2
+            elif esc == "c":
+                raise _Stop("DC102", f"the control-character escape \\c in {self.defining} is not supported; "
+                            "write the keys literally", j)
+            else:
+                out.append(_Ch("\\", j))  # unknown escape: bash keeps the backslash
+                text, nxt = _char(data, j + 1)
+                out.append(_Ch(text, j + 1))
+                j = nxt
+                continue
+            digits = ""
+            while len(digits) < limit and k < end and chr(data[k]) in allowed:
+                digits += chr(data[k])
+                k += 1
+            if not digits:  # `\x`/`\u` without digits stay as written
+                out.append(_Ch("\\", j))
+                out.append(_Ch(esc, j + 1))
+                j += 2
+                continue
+            code = int(digits, 8 if allowed == "01234567" else 16)
+            if code == 0:
+                raise _Stop("DC102", f"a NUL escape in {self.defining} truncates the string in bash; remove it", j)
+            if code >= 0x80:
+                raise _Stop("DC102", f"the escape {data[j:k].decode()} in {self.defining} produces a non-ASCII byte "
+                            "or locale-dependent character; write the character itself", j)
+            out.append(_Ch(chr(code), j))
+            j = k
+        raise _Stop("DC102", f"driftcheck cannot find the end of the $'...' string in {self.defining}", i)
+
+
+_HEX = "0123456789abcdefABCDEF"
+_ANSI_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+                "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+def _char(data: bytes, i: int) -> tuple[str, int]:
+    """The UTF-8 character starting at byte i and the offset after it (the file is valid UTF-8)."""
+    byte = data[i]
+    if byte < 0x80:
+        return chr(byte), i + 1
+    size = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+    return data[i:i + size].decode("utf-8", "replace"), i + size
+
+
+def _split(chars: list[_Ch]) -> list[list[_Ch]]:
+    """A string value split on IFS whitespace, as an unquoted `$NAME` is."""
+    words: list[list[_Ch]] = []
+    current: list[_Ch] = []
+    for ch in chars:
+        if not ch.text:
+            continue
+        if ch.text in _IFS_WS:
+            if current:
+                words.append(current)
+                current = []
+        else:
+            current.append(ch)
+    if current:
+        words.append(current)
+    return words
+
+
+def _fields(chars: list[_Ch]) -> list[list[_Ch]]:
+    """Field splitting of one array element word: only unquoted expansion results split."""
+    fields: list[list[_Ch]] = []
+    current: list[_Ch] = []
+    started = False
+    for ch in chars:
+        if ch.split and ch.text in _IFS_WS:
+            if started:
+                fields.append(current)
+                current, started = [], False
+        else:
+            current.append(ch)
+            started = True
+    if started:
+        fields.append(current)
+    return fields
+
+
+def _arith_targets(text: str) -> list[str]:
+    """Variables an arithmetic expression (a `let` argument) assigns."""
+    targets = re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", text)
+    targets += re.findall(r"(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)", text)
+    targets += re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--)", text)
+    return targets
+
+
+def _describe(node: Any, text: Any) -> str:
+    kind = node.type
+    if kind == "function_definition":
+        name = node.child_by_field_name("name")
+        return f"inside function {text(name) if name is not None else '?'}()"
+    if kind in ("if_statement", "elif_clause", "else_clause"):
+        return "inside an if statement"
+    if kind in ("case_statement", "case_item"):
+        return "inside a case statement"
+    if kind == "while_statement":
+        return "inside a while/until loop"
+    if kind in ("for_statement", "c_style_for_statement"):
+        return "inside a for loop"
+    if kind == "subshell":
+        return "inside a ( ... ) subshell"
+    if kind == "compound_statement":
+        return "inside a { ...; } group (driftcheck only reads definitions outside braces)"
+    if kind == "list":
+        return "in a && / || list (it runs only when the other command succeeds/fails)"
+    if kind == "pipeline":
+        return "in a pipeline (each part runs in a subshell)"
+    if kind == "negated_command":
+        return "after `!`"
+    if kind == "redirected_statement":
+        return "in a redirected statement"
+    if kind in ("command_substitution", "process_substitution"):
+        return f"inside a {kind.replace('_', ' ')} (a subshell)"
+    return f"inside a {kind.replace('_', ' ')}"
+
+
+def _continued_message(name: str) -> str:
+    return (f"the value of {name} continues onto the next line after a backslash-newline outside quotes, which "
+            "tree-sitter-bash (driftcheck's parser) reads as a separate word; put the line break inside the quotes")
+
+
+def _is_arithmetic_command(node: Any) -> bool:
+    """`(( ... ))` runs in the current shell, like any simple command."""
+    return node.type == "compound_statement" and bool(node.children) and node.children[0].type == "(("
+
+
+def _strip_in(context: str | None) -> str:
+    return (context or "").removeprefix("inside ")
+
+
+@lru_cache(maxsize=None)
+def _query() -> Any:
+    from tree_sitter import Query
+
+    return Query(ts_parser("bash").language, _QUERY)
