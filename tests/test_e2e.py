@@ -677,7 +677,7 @@ def test_idempotent_calls_are_retried(shared_platform: tuple[str, Any]) -> None:
         outcome = run_runner(url, [build_arm("minimax", {}, dummy=True)])
     assert outcome.exit_code == 0
     gets = [p for m, p in app.requests if m == "GET" and p.endswith("/secrets")]
-    assert len(gets) == 4  # parent: 2 × 503 then 200; child: 200
+    assert len(gets) == 5  # parent: 2 × 503 then 200; child: 200; the probe workspace (its listing): 200
     assert workspaces(real) == []
 
 

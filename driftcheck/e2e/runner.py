@@ -16,6 +16,11 @@ Decisions:
   made (nothing reached the server); a POST that may have been processed is
   never repeated. A create whose outcome is unknown makes teardown sweep
   `GET /workspaces` for this run's name prefix, so an orphan is still found.
+  An undecodable body (bad Content-Encoding) counts as a failed exchange too.
+- Teardown: a workspace is gone when GET answers 404, whatever the DELETE said.
+  An answer that leaves it in doubt (still there, or a 200 that is not it) is
+  asked again (`TEARDOWN_ROUNDS`); a leak whose DELETE went through but whose
+  absence no GET could confirm says "could not be confirmed gone".
 - Interruption: `SignalGuard` turns SIGTERM/SIGINT into `Interrupted` in the
   main thread; the step being run fails, later steps and arms are not run,
   teardown runs with signals deferred (a second signal cannot cut it short;
@@ -51,6 +56,9 @@ from driftcheck.e2e.report import (
 )
 
 RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0)  # up to 3 retries of an idempotent call
+# Teardown asks again (DELETE, then GET) when an answer leaves a workspace's existence in doubt:
+# still listed after the DELETE (it may have been lost on the way) or a 200 that is not the workspace.
+TEARDOWN_ROUNDS = 3
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 PROBE_ALLOWED_KEY = "DRIFTCHECK_PROBE_ALLOWED_KEY"
@@ -327,7 +335,17 @@ class Runner:
         canary = _canary(self.blocked)
         canary_response = self._call("POST", f"/workspaces/{_q(probe)}/secrets",
                                      body={"key": canary, "value": self._probe_value()})
+        # What the workspace holds is the truth: an answer that did not come from the platform (a gateway's
+        # 200, say) must not pass the probe — the canary must be stored, no refused key may be.
+        stored = self._listed_keys(probe)
         problems: list[str] = []
+        if canary_response.is_success and normalise(canary) not in stored:
+            problems.append(f"{canary} was answered {self._describe(canary_response)} but the workspace does not "
+                            "list it: that answer did not come from a platform that stored the key")
+        stored_refused = [k for k in self.blocked if normalise(k) in stored and k not in accepted]
+        if stored_refused:
+            problems.append(f"the workspace lists {', '.join(stored_refused)} although those writes were not "
+                            "accepted")
         if accepted:
             problems.append(f"the platform ACCEPTED {len(accepted)} key(s) that {self.source_ref} blocks: "
                             f"{', '.join(accepted)} — the deployed server's blocked list differs from the source "
@@ -394,7 +412,8 @@ class Runner:
                 self._raise_for(response, f"writing deferred key {key}")
         return f"byok opt-in (resolved_mode byok); wrote {len(state.deferred)} deferred key(s)"
 
-    def _verify(self, workspace_id: str, state: _ArmState) -> str:
+    def _listed_keys(self, workspace_id: str) -> set[str]:
+        """The key names `GET /workspaces/:id/secrets` lists, normalised; names only, or a StepError."""
         response = self._call("GET", f"/workspaces/{_q(workspace_id)}/secrets", expect=(200,))
         if self.redactor.leaks(response.text):
             raise StepError(f"GET /workspaces/{workspace_id}/secrets returned secret values; it must list names only")
@@ -402,7 +421,10 @@ class Runner:
         listed = data.get("keys")
         if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
             raise StepError(f"GET /workspaces/{workspace_id}/secrets: 'keys' is not a list of names")
-        names = {normalise(k) for k in listed}
+        return {normalise(k) for k in listed}
+
+    def _verify(self, workspace_id: str, state: _ArmState) -> str:
+        names = self._listed_keys(workspace_id)
         missing = [k for k in state.arm.keys if normalise(k) not in names]
         if missing:
             raise StepError(f"workspace {workspace_id} does not list {', '.join(missing)} "
@@ -420,8 +442,7 @@ class Runner:
             notes.append("a create's outcome was unknown, so this run's workspaces were also looked up by name")
             prefix = f"{self.config.prefix}-{state.arm.name}-"
             try:
-                response = self._call("GET", "/workspaces", expect=(200,))
-                for ws in self._json(response).get("workspaces", []):
+                for ws in self._list_workspaces():
                     if isinstance(ws, dict) and str(ws.get("name", "")).startswith(prefix) and ws.get("id"):
                         targets.setdefault(str(ws["id"]), _Created(str(ws["id"]), str(ws["name"]),
                                                                    ws.get("parent_id")))
@@ -461,21 +482,64 @@ class Runner:
                     self.leaked.append(Leak(created.workspace_id, created.name, reason))
         return deleted
 
+    def _list_workspaces(self) -> list[Any]:
+        """`GET /workspaces` → its `workspaces` list; an unusable answer is asked again (fail closed: never
+        an empty sweep because the body had another shape). Raises StepError."""
+        problem = ""
+        for round_ in range(TEARDOWN_ROUNDS):
+            if round_:
+                self._pause(round_)
+            response = self._call("GET", "/workspaces", expect=(200,))
+            listed = self._json(response, strict=False).get("workspaces")
+            if isinstance(listed, list):
+                return listed
+            problem = f'GET /workspaces: expected {{"workspaces": [...]}}, got {self._describe(response)}'
+        raise StepError(problem)
+
     def _delete_one(self, workspace_id: str) -> str | None:
-        """None when the workspace is confirmed gone; else why it may still exist."""
+        """None when the workspace is confirmed gone; else why it may still exist.
+
+        Gone is what GET says (404), whatever the DELETE answered: a DELETE that timed out may well
+        have happened. Each call has its own retries; on top, an answer that leaves the workspace in
+        doubt (still there — the DELETE may have been lost — or a 200 that is not this workspace) starts
+        another DELETE + GET round, `TEARDOWN_ROUNDS` in all.
+        """
         path = f"/workspaces/{_q(workspace_id)}"
-        try:
-            response = self._call("DELETE", path)
-            if response.status_code not in (200, 202, 204, 404):
-                return f"DELETE answered {self._describe(response)}"
-            check = self._call("GET", path)
-        except StepError as exc:
-            return str(exc)
-        if check.status_code == 404:
-            return None
-        if check.is_success:
-            return "still exists after DELETE (GET answered 200)"
-        return f"could not confirm it is gone: GET answered {self._describe(check)}"
+        reason = ""
+        for round_ in range(TEARDOWN_ROUNDS):
+            if round_:
+                self._pause(round_)
+            refused: str | None = None  # the DELETE was refused, or failed after its retries
+            status: int | None = None
+            try:
+                response = self._call("DELETE", path)
+                status = response.status_code
+                if status not in (200, 202, 204, 404):
+                    refused = f"DELETE answered {self._describe(response)}"
+            except StepError as exc:
+                refused = str(exc)
+            unconfirmed = f"DELETE answered HTTP {status} but it could not be confirmed gone"
+            try:
+                check = self._call("GET", path)
+            except StepError as exc:
+                return refused or f"{unconfirmed}: {exc}"
+            if check.status_code == 404:
+                return None
+            if refused:
+                return refused
+            if not check.is_success:
+                return f"{unconfirmed}: GET answered {self._describe(check)}"
+            data = _parse_json(check)
+            if isinstance(data, dict) and data.get("id") == workspace_id:
+                reason = "still exists after DELETE (GET answered 200)"
+            else:
+                reason = f"{unconfirmed}: GET answered {self._describe(check)}, which is not a workspace"
+        return reason
+
+    def _pause(self, round_: int) -> None:
+        delays = RETRY_DELAYS if self.config.retry_delays is None else self.config.retry_delays
+        if delays:
+            self.sleep(delays[min(round_, len(delays)) - 1])
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
@@ -492,7 +556,9 @@ class Runner:
                 # Nothing reached the server: safe to retry even a POST.
                 if last:
                     raise self._transport_error(method, path, exc, attempts) from None
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # DecodingError: the body cannot be decoded (e.g. a gateway's bogus Content-Encoding); it is
+                # not a TransportError, but just as much a failed exchange, and must not escape as a traceback.
                 if last or method not in IDEMPOTENT:
                     raise self._transport_error(method, path, exc, attempt + 1) from None
             else:
@@ -509,7 +575,7 @@ class Runner:
             self.sleep(delays[attempt])
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _transport_error(self, method: str, path: str, exc: httpx.TransportError, attempts: int) -> StepError:
+    def _transport_error(self, method: str, path: str, exc: httpx.RequestError, attempts: int) -> StepError:
         kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
         message = (f"{method} {path} {kind} after {attempts} attempt(s): "
                    f"{type(exc).__name__}: {self.redactor.redact(str(exc)) or 'no detail'}")
@@ -525,10 +591,7 @@ class Runner:
     def _describe(self, response: httpx.Response) -> str:
         """`HTTP 400: <server error>`, redacted and clipped; never the request body."""
         detail = response.text
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = _parse_json(response)
         if isinstance(data, dict) and isinstance(data.get("error"), str):
             detail = data["error"]
         detail = " ".join(self.redactor.redact(detail).split())
@@ -537,10 +600,7 @@ class Runner:
         return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
 
     def _json(self, response: httpx.Response, strict: bool = True) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = _parse_json(response)
         if not isinstance(data, dict):
             if strict:
                 raise StepError(f"{response.request.method} {response.request.url.path}: expected a JSON object, "
@@ -570,9 +630,8 @@ def _q(workspace_id: str) -> str:
 
 def _names_key(response: httpx.Response, key: str) -> bool:
     """A refusal names the key: `{"key": K}` (compared as the platform does), or K in the error text."""
-    try:
-        data = response.json()
-    except ValueError:
+    data = _parse_json(response, _NOT_JSON)
+    if data is _NOT_JSON:
         return key in response.text
     if isinstance(data, dict):
         named = data.get("key")
@@ -581,6 +640,18 @@ def _names_key(response: httpx.Response, key: str) -> bool:
         error = data.get("error")
         return isinstance(error, str) and (key in error or normalise(key) in error)
     return False
+
+
+_NOT_JSON = object()
+
+
+def _parse_json(response: httpx.Response, default: Any = None) -> Any:
+    """The decoded body, or `default` when it is not JSON (RecursionError: a body nested deeper than the
+    parser's stack, which json.loads raises instead of a ValueError)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return default
 
 
 def _canary(blocked: tuple[str, ...]) -> str:
