@@ -70,7 +70,8 @@ class SourceFiles:
     """A per-run cache of source files under one root."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        # Absolute, so paths derived from a loaded file (Go package siblings) resolve the same way.
+        self.root = root.absolute()
         self._cache: dict[Path, SourceFile | Finding] = {}
 
     def resolve(self, path: str | Path) -> Path:

@@ -7,6 +7,7 @@ for, so a Go/bash contract never pays for libcst (and vice versa).
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
@@ -20,4 +21,8 @@ def extract_list(ref: ListRef, files: SourceFiles) -> ExtractedList:
     if not isinstance(loaded, SourceFile):
         return ExtractedList(ref=ref, keys=None, findings=(loaded,))
     module = importlib.import_module(_MODULES[ref.language])
-    return module.extract(ref, loaded, files)
+    extracted: ExtractedList = module.extract(ref, loaded, files)
+    if extracted.keys is not None and any(f.exit_code == 2 for f in extracted.findings):
+        # One rule for every language: a list with a could-not-decide finding has no keys to compare.
+        extracted = replace(extracted, keys=None)
+    return extracted

@@ -48,6 +48,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Union
@@ -734,6 +735,25 @@ def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedLi
             source.display, 1, 1),))
 
 
+def _nfkc_alias(module: cst.Module, name: str) -> cst.Name | None:
+    """The first identifier spelled unlike `name` that Python nonetheless treats as `name`."""
+    if module.code.isascii():
+        return None
+    target = unicodedata.normalize("NFKC", name)
+
+    class _Finder(cst.CSTVisitor):
+        found: cst.Name | None = None
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if self.found is None and node.value != name and not node.value.isascii() and \
+                    unicodedata.normalize("NFKC", node.value) == target:
+                self.found = node
+
+    finder = _Finder()
+    module.visit(finder)
+    return finder.found
+
+
 def _syntax_error(exc: cst.ParserSyntaxError, source: SourceFile) -> Finding:
     """DC101 at the best position known: Python's own parser is precise where libcst's is not."""
     try:
@@ -767,6 +787,14 @@ class _Extraction:
 
     def run(self) -> ExtractedList:
         name = self.name
+        alias = _nfkc_alias(self.index.module, name)
+        if alias is not None:
+            # Python folds identifiers with NFKC (`Ｎ` is `N`); scope analysis here matches names as written,
+            # so a differently spelled alias could rebind or mutate the list unseen: fail closed.
+            return ExtractedList(ref=self.ref, keys=None, findings=(Finding(
+                "DC103", f"{alias.value!r} is the same Python name as {name!r} (identifiers are NFKC-normalised); "
+                f"driftcheck cannot follow such aliases — spell every use of the name as {name!r}",
+                self.source.display, *self.index.start(alias)),))
         bindings = _global_bindings(self.index, name)
         if not bindings:
             return ExtractedList(ref=self.ref, keys=None, findings=(self.not_found(),))

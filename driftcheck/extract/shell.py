@@ -5,9 +5,12 @@ their context (top level, function, `if`, loop, subshell, `&&` list, pipeline). 
 value of the one top-level definition is then decoded from its exact source bytes by a
 small bash word lexer below, because tree-sitter-bash keeps escapes raw and splits words
 in ways bash does not (it is a structure parser, not an evaluator). Where the two could
-disagree (a value that does not start right after `=`, a value followed by a character
-that would continue the word in bash, a command that tree-sitter runs on past an
-unescaped newline) driftcheck refuses to guess (DC101/DC102).
+disagree driftcheck refuses to guess: a value that does not start right after `=` or is
+followed by a character that continues the word in bash (DC102); a command tree-sitter
+runs on past an unescaped newline, a name split by `\\<newline>`, a stray carriage return
+outside quotes, `declare$x` read as the builtin (DC101 when it touches the list or a
+variable it expands); a reserved word such as `fi` where a command should be (DC101).
+A carriage return outside quotes (a CRLF file) is DC101: bash keeps it in the word.
 
 Semantics, as bash 5 evaluates them:
 
@@ -27,6 +30,12 @@ Semantics, as bash 5 evaluates them:
   any function or conditional before it; anything else is DC102.
 * A top-level `{ ...; }` group is treated like any other compound command: a
   definition inside it is DC103 (fail closed; move it out of the braces).
+* Position-based problems are DC103 (a definition or append that is not an unconditional
+  top-level statement, a second `=` definition in any form); operations that change the
+  list are DC104 (`unset`, `read`, `mapfile`, `printf -v`, `for NAME in`, arithmetic,
+  `${NAME:=...}`, `NAME[i]=`, `declare -n REF=NAME`, `eval` naming it, an append to a
+  readonly list, a later `declare -a`/`-i`/... of it). `export NAME`/`readonly NAME`
+  without a value change nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from driftcheck.model import ExtractedList, Finding, Key, ListRef, Span
 from driftcheck.sources import SourceFile, SourceFiles
 
 _IFS_WS = " \t\n"
+_MAX_EXPANSION_DEPTH = 40  # variables expanding variables; far beyond any real harness, well within the stack
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # After a value bash ends the word only at a blank, a newline or an operator character.
@@ -66,8 +76,13 @@ _TRANSPARENT = frozenset({
     "string", "concatenation", "expansion", "simple_expansion", "subscript", "arithmetic_expansion",
     "binary_expression", "postfix_expression", "unary_expression", "parenthesized_expression",
 })
+# A reserved word where a command name should be is a bash syntax error tree-sitter-bash lets through.
+_RESERVED_AS_COMMAND = frozenset({"then", "fi", "do", "done", "else", "elif", "esac", "}"})
 _MUTATING_COMMANDS = frozenset({"read", "mapfile", "readarray", "printf", "getopts", "let", "eval", "unset"})
 _ARITH_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
+# Text bash does not split into words here (the value lexer or nobody reads it).
+_OPAQUE_TEXT = frozenset({"string", "raw_string", "ansi_c_string", "translated_string", "comment", "heredoc_body",
+                          "heredoc_content", "heredoc_redirect"})
 _QUERY = """
 (variable_assignment) @assign
 (declaration_command) @decl
@@ -114,6 +129,16 @@ class _Event:
 
 
 @dataclass
+class _Misparse:
+    """A place where tree-sitter-bash's reading differs from bash's; fatal for the names it touches."""
+
+    offset: int
+    names: set[str]
+    why: str
+    fix: str
+
+
+@dataclass
 class _Ch:
     """One decoded character and the byte offset of the source text that produced it."""
 
@@ -139,14 +164,11 @@ class _Script:
         self.ref = ref
         self.source = source
         self.data: bytes = source.data
-        # A file whose every line ends in CRLF (a Windows checkout with core.autocrlf) is read as
-        # its LF original, which is what CI runs; a stray CR elsewhere stays part of the value.
-        newlines = self.data.count(b"\n")
-        self.crlf = newlines > 0 and self.data.count(b"\r\n") == newlines
         self.tree = ts_tree(source, "bash")
         self.events: dict[str, list[_Event]] = {}
         self.comments: list[Any] = []
-        self.misparsed: list[tuple[Any, int, set[str]]] = []  # (node, newline offset, names in it)
+        self.misparsed: list[_Misparse] = []
+        self.syntax_errors: list[Any] = []  # reserved words tree-sitter-bash accepted as command names
         self._cache: dict[tuple[str, int], list[_Ch]] = {}
         self._resolving: set[str] = set()
 
@@ -158,10 +180,15 @@ class _Script:
         if error is not None:
             return self._fail([self._syntax_finding(error)])
         self._collect(root)
+        if self.syntax_errors:
+            node = min(self.syntax_errors, key=lambda n: n.start_byte)
+            word = self._text(node)
+            return self._fail([self._finding(
+                "DC101", f"bash syntax error: unexpected `{word}` here (bash rejects the file at this line even though "
+                "tree-sitter-bash accepts it); fix the file so it parses", node.start_byte)])
         name = self.ref.symbol
         events = [e for e in self.events.get(name, []) if e.kind != "prefix"]
-        misparsed = [self._misparse_finding(name, node, newline, "DC101")
-                     for node, newline, names in self.misparsed if name in names]
+        misparsed = [self._misparse_finding(name, m) for m in self.misparsed if name in m.names]
         if misparsed:
             return self._fail(misparsed)
         if not any(e.kind in ("def", "append", "element", "opaque", "continued") for e in events):
@@ -176,7 +203,9 @@ class _Script:
             keys = self._keys(name, value)
         except _Stop as stop:
             return self._fail([self._finding(stop.code, stop.message, stop.offset, stop.key)] + pragma_findings)
-        findings = self._duplicates(name, keys) + pragma_findings
+        if pragma_findings:  # DC106 is an exit-2 finding: like every other, it withholds the list
+            return self._fail(pragma_findings)
+        findings = self._duplicates(name, keys)
         name_node = definition.node
         row, col = name_node.start_point
         return ExtractedList(
@@ -210,10 +239,10 @@ class _Script:
         prefixes = [e for e in self.events.get(name, []) if e.kind == "prefix"]
         if prefixes:
             line = self._line(prefixes[0].start)
-            return Finding("DC100", f"{name!r} is not defined in {self.source.display}: line {line} only sets it "
-                           f"for the one command that follows (`{name}=... command`), which is not a definition; "
-                           f"define it on its own line, quoting a value with spaces: {name}=\"KEY1 KEY2\"",
-                           self.source.display, line, 1)
+            return self._finding("DC100", f"{name!r} is not defined in {self.source.display}: line {line} only sets "
+                                 f"it for the one command that follows (`{name}=... command`), which is not a "
+                                 f"definition; define it on its own line, quoting a value with spaces: "
+                                 f"{name}=\"KEY1 KEY2\"", prefixes[0].start)
         candidates = {n for n, evs in self.events.items()
                       if any(e.kind in ("def", "append") and e.context is None for e in evs)}
         return symbol_not_found(self.ref, self.source, candidates, "top-level variables")
@@ -245,16 +274,13 @@ class _Script:
         for node in captures.get("step", []):
             self._on_step(node)
         self.comments = captures.get("comment", [])
+        self._check_tokens(root)
         for events in self.events.values():
             events.sort(key=lambda e: e.start)
 
-    def eol_cr(self, i: int) -> bool:
-        """Byte i is the CR of a CRLF line ending in a CRLF file (read as if it were absent)."""
-        return self.crlf and self.data[i:i + 2] == b"\r\n"
-
     def continues(self, end: int) -> bool:
-        """A backslash-newline right after a word: bash joins the next line onto it."""
-        return self.data[end:end + 2] == b"\\\n" or (self.data[end:end + 1] == b"\\" and self.eol_cr(end + 1))
+        """A backslash right after a value tree-sitter ended: in bash the word goes on (`\\<newline>`, `\\<tab>`)."""
+        return self.data[end:end + 1] == b"\\"
 
     def _text(self, node: Any) -> str:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -300,7 +326,7 @@ class _Script:
                 if value is not None and self.continues(value.end_byte):
                     # `NAME='A'\<newline>'B'` is one word in bash; tree-sitter-bash makes the next line a command.
                     self._add(target, "continued", value=value, op_end=operator.end_byte,
-                              detail="a value continued with backslash-newline")
+                              detail="a value that goes on after a backslash")
                 else:
                     self._add(target, "prefix")  # `NAME=value command ...` only scopes that one command
             return
@@ -322,9 +348,14 @@ class _Script:
         builtin = decl.children[0].type
         flags, plus = "", ""
         for child in decl.children[1:]:
-            if child.type not in ("word", "string", "raw_string"):
+            if child.type in ("variable_name", "variable_assignment"):
+                break  # options come before the first name
+            if child.type == "comment":
                 continue
             text = self._text(child).strip("'\"")
+            if child.type not in ("word", "string", "raw_string") or "$" in text or "`" in text:
+                flags += "?"  # an option computed at run time
+                continue
             if text == "--":
                 break
             if text.startswith("-") and len(text) > 1:
@@ -341,8 +372,6 @@ class _Script:
                                   detail=f"`{self._text(decl)[:60]}`")
                 if event.in_function and builtin in ("local", "declare", "typeset") and "g" not in flags:
                     event.local_scope = True
-                if "n" in flags:
-                    continue
             elif child.type == "variable_assignment":
                 value = child.child_by_field_name("value")
                 target = child.child_by_field_name("name")
@@ -379,6 +408,9 @@ class _Script:
             return
         args = list(node.children_by_field_name("argument"))
         command = self._text(name_node)
+        if command in _RESERVED_AS_COMMAND:
+            self.syntax_errors.append(name_node)
+            return
         while command in ("builtin", "command") and args:
             command, args = self._text(args[0]), args[1:]
         if command in _DECL_BUILTINS:
@@ -458,17 +490,87 @@ class _Script:
     def _check_gaps(self, node: Any) -> None:
         """Record commands tree-sitter-bash ran on past an unescaped newline (a known misparse)."""
         children = node.children
+        if node.type in ("declaration_command", "unset_command") and children:
+            after = self.data[children[0].end_byte:children[0].end_byte + 1]
+            if after and after not in (b" ", b"\t", b"\n", b";", b"&", b"|", b"\\"):
+                keyword = self._text(children[0])
+                self.misparsed.append(_Misparse(
+                    node.start_byte, {m.group(0).decode() for m in _IDENT.finditer(self._text(node).encode())},
+                    f"tree-sitter-bash reads `{keyword}` here as the builtin, but bash reads "
+                    f"`{keyword}{after.decode('utf-8', 'replace')}...` as one word (a command name)",
+                    f"put a blank after {keyword}"))
+                return
         for left, right in zip(children, children[1:]):
-            gap = self.data[left.end_byte:right.start_byte]
+            if left.type == "comment":  # a comment ends the command in bash; nothing can follow it
+                self._run_on(node, left.end_byte)
+                return
+            # The gap runs into the next child while that child starts with blanks
+            # (tree-sitter-bash sometimes starts a word with the newline it swallowed).
+            end = right.start_byte
+            while end < right.end_byte and self.data[end:end + 1] in (b" ", b"\t", b"\n", b"\r"):
+                end += 1
+            gap = self.data[left.end_byte:end]
             at = gap.find(b"\n")
             while at != -1:
-                escaped = gap[at - 1:at] == b"\\" or (self.crlf and gap[max(at - 2, 0):at] == b"\\\r")
-                if not escaped:
-                    text = self.data[node.start_byte:node.end_byte]
-                    names = {m.group(0).decode() for m in _IDENT.finditer(text)}
-                    self.misparsed.append((node, left.end_byte + at, names))
+                if gap[at - 1:at] != b"\\":
+                    self._run_on(node, left.end_byte + at)
                     return
                 at = gap.find(b"\n", at + 1)
+
+    def _run_on(self, node: Any, newline: int) -> None:
+        text = self.data[node.start_byte:node.end_byte]
+        first, last, at = self._line(node.start_byte), self._line(node.end_byte), self._line(newline)
+        self.misparsed.append(_Misparse(
+            node.start_byte, {m.group(0).decode() for m in _IDENT.finditer(text)},
+            f"tree-sitter-bash reads lines {first}-{last} as one command (it continues past the end of line {at})",
+            f"end line {at} differently (write VAR='' instead of a trailing VAR=, and do not follow an assignment by "
+            "a comment or redirection on the same line)"))
+
+    def _check_tokens(self, root: Any) -> None:
+        """Where bash and tree-sitter-bash split words differently: a stray CR, a name split by `\\<newline>`."""
+        data = self.data
+        for match in re.finditer(rb"\r", data):
+            at = match.start()
+            if self._quoted_or_comment(root, at):
+                continue
+            line_start = data.rfind(b"\n", 0, at) + 1
+            line_end = data.find(b"\n", at)
+            text = data[line_start:len(data) if line_end == -1 else line_end]
+            line = self._line(at)
+            if data[at + 1:at + 2] == b"\n":
+                why = (f"line {line} ends with CRLF; bash keeps the carriage return as part of the last word (and "
+                       "tree-sitter-bash, driftcheck's parser, reads it as a blank)")
+                fix = "save the file with LF line endings (`*.sh text eol=lf` in .gitattributes keeps them)"
+            else:
+                why = (f"line {line} has a carriage return outside quotes, which bash keeps as part of a word but "
+                       "tree-sitter-bash (driftcheck's parser) reads as a blank")
+                fix = "remove it"
+            self.misparsed.append(_Misparse(at, {m.group(0).decode() for m in _IDENT.finditer(text)}, why, fix))
+        for match in re.finditer(rb"(?<![\\])((?:\\\\)*)\\\n", data):
+            at = match.end(1)  # the continuing backslash
+            after = at + 2
+            left = re.search(rb"[A-Za-z0-9_]+\+?\Z", data[max(0, at - 200):at])
+            right = re.match(rb"[A-Za-z0-9_]+|\+?=|\[", data[after:after + 200])
+            if left is None or right is None or self._quoted_or_comment(root, at):
+                continue
+            if left.group(0).endswith(b"+") and right.group(0) != b"=":
+                continue
+            joined = left.group(0).rstrip(b"+")
+            if not left.group(0).endswith(b"+") and (right.group(0)[:1].isalnum() or right.group(0)[:1] == b"_"):
+                joined += right.group(0)
+            self.misparsed.append(_Misparse(
+                at, {joined.decode()},
+                f"the backslash-newline on line {self._line(at)} splits the word {joined.decode()!r}, which bash "
+                "joins but tree-sitter-bash (driftcheck's parser) does not",
+                "join the two lines"))
+
+    def _quoted_or_comment(self, root: Any, at: int) -> bool:
+        node = root.descendant_for_byte_range(at, at + 1)
+        while node is not None:
+            if node.type in _OPAQUE_TEXT:
+                return True
+            node = node.parent
+        return False
 
     # ------------------------------------------------------------------ the list's definition
 
@@ -513,20 +615,20 @@ class _Script:
                     "instead", where))
             elif event.kind == "mutate":
                 findings.append(self._finding(
-                    "DC104", f"{name} is changed by {event.detail} after its declaration; put every key in the "
-                    "definition and do not modify the list elsewhere", where))
+                    "DC104", f"{name} is changed by {event.detail}; put every key in the definition and do not "
+                    "modify the list anywhere else", where))
             elif event.kind == "decl":
                 finding = self._check_decl(name, event, first)
                 if finding is not None:
                     findings.append(finding)
-        if first is None and not findings:  # only appends/elements/etc. that raised nothing: cannot happen
+        if first is None and not findings:  # defensive: every definition-less case above already reports
             findings.append(self._not_found())
         return findings
 
     def _check_decl(self, name: str, event: _Event, first: _Event | None) -> Finding | None:
-        if event.local_scope:
-            return None  # `local NAME` in a function: a different variable
-        extra = set(event.flags) - _HARMLESS_DECL_FLAGS
+        if event.local_scope or "f" in event.flags or "F" in event.flags:
+            return None  # `local NAME` in a function is another variable; -f/-F name functions
+        extra = set(event.flags) - _HARMLESS_DECL_FLAGS - ({"n"} if event.builtin == "export" else set())
         before = first is not None and event.start < first.start and event.context is None
         shown = f"{event.builtin} {'-' + event.flags + ' ' if event.flags else ''}{name}"
         if before:
@@ -544,19 +646,16 @@ class _Script:
                                  "stored; remove that declaration", event.start)
         return None
 
-    def _misparse_finding(self, name: str, node: Any, newline: int, code: str) -> Finding:
-        first, last = self._line(node.start_byte), self._line(node.end_byte)
-        return self._finding(
-            code, f"tree-sitter-bash reads lines {first}-{last} as one command (it continues past the end of line "
-            f"{self._line(newline)}), so driftcheck cannot tell how {name} is used there; end line "
-            f"{self._line(newline)} differently (write VAR='' instead of a trailing VAR=, or put a redirection "
-            "before the assignment)", node.start_byte)
+    def _misparse_finding(self, name: str, misparse: _Misparse) -> Finding:
+        return self._finding("DC101", f"{misparse.why}, so driftcheck cannot tell how {name} is set there; "
+                             f"{misparse.fix}", misparse.offset)
 
     def _list_value(self, name: str, definition: _Event, events: list[_Event]) -> _Value:
         attributes = set()
         for event in events:
             if event.kind == "decl" and event.context is None and event.start < definition.start:
                 attributes |= set(event.flags)
+        self._check_boundaries(name, definition)
         self._check_def_flags(name, definition)
         attributes |= set(definition.flags)
         value = self._definition_value(name, definition)
@@ -571,6 +670,7 @@ class _Script:
                 raise _Stop("DC104", f"{name} is readonly, so this append fails at run time and changes nothing; put "
                             "every key in the definition", event.start)
             if event.builtin is not None:
+                self._check_boundaries(name, event)
                 self._check_def_flags(name, event)
             more = self._definition_value(name, event)
             if more.kind != value.kind:
@@ -591,6 +691,8 @@ class _Script:
                 why = _FLAG_WHY.get(flag, f"`{builtin} -{flag}` is not supported for a list")
                 if builtin in ("export", "readonly") and flag not in _FLAG_WHY:
                     why = f"`{builtin} -{flag}` is not a valid option of {builtin}, so bash does not assign {name}"
+                if flag == "?":
+                    why = f"the options of this `{builtin}` are computed at run time; write them literally"
                 raise _Stop("DC102", f"{name}: {why}", event.start)
         if event.plus_flags:
             raise _Stop("DC102", f"{name}: `{builtin} +{event.plus_flags}` is not supported for a list; drop the "
@@ -625,17 +727,17 @@ class _Script:
         value = event.value
         start = value.start_byte if value is not None else event.op_end
         gap = data[event.op_end:start]
-        if gap and gap.replace(b"\\\r\n" if self.crlf else b"\\\n", b""):
+        if gap and gap.replace(b"\\\n", b""):
             raise _Stop("DC102", f"driftcheck cannot decode the value of {name} exactly (text between `=` and the "
                         "value); put the value directly after `=`", event.op_end)
         end = value.end_byte if value is not None else event.op_end
-        if end < len(data) and data[end] not in _WORD_END and not self.eol_cr(end):
+        if end < len(data) and data[end] not in _WORD_END:
             char = chr(data[end])
             if self.continues(end):
                 raise _Stop("DC102", _continued_message(name), end)
             if char == "\r":
                 why = "a carriage return follows the value (CRLF line endings?), which bash keeps in the value; " \
-                      "save the file with LF line endings"
+                      "save the file with LF line endings (`*.sh text eol=lf` in .gitattributes keeps them)"
             else:
                 why = f"the value is followed by {char!r}, which bash would read as part of it; quote the whole value"
             raise _Stop("DC102", f"{name}: {why}", end)
@@ -645,9 +747,9 @@ class _Script:
         if var == defining or var in self._resolving:
             raise _Stop("DC102", f"${var} refers to itself here, so its value depends on the environment; write the "
                         "keys literally", at)
-        for node, newline, names in self.misparsed:
-            if var in names and node.start_byte < at:
-                raise _Stop("DC101", self._misparse_finding(var, node, newline, "DC101").message, node.start_byte)
+        for misparse in self.misparsed:
+            if var in misparse.names and misparse.offset < at:
+                raise _Stop("DC101", self._misparse_finding(var, misparse).message, misparse.offset)
         definition: _Event | None = None
         appends: list[_Event] = []
         for event in self.events.get(var, []):
@@ -682,6 +784,9 @@ class _Script:
         cache_key = (var, len(appends))
         if cache_key in self._cache:
             return self._cache[cache_key]
+        if len(self._resolving) >= _MAX_EXPANSION_DEPTH:
+            raise _Stop("DC102", f"${var} is the end of a chain of more than {_MAX_EXPANSION_DEPTH} variables "
+                        "expanding each other; write the keys literally", at)
         self._resolving.add(var)
         try:
             for event in [definition] + appends:
@@ -734,7 +839,8 @@ class _Script:
         for char in text:
             if ord(char) < 0x20 or ord(char) == 0x7F:
                 if char == "\r":
-                    why = "a carriage return (CRLF line endings?); save the file with LF line endings"
+                    why = ("a carriage return (CRLF line endings?); save the file with LF line endings (`*.sh "
+                           "text eol=lf` in .gitattributes keeps them)")
                 elif char in "\n\t":
                     why = (f"a {'newline' if char == chr(10) else 'tab'} inside quotes, which makes it part of "
                            "the element; write each key as its own element")
@@ -785,7 +891,7 @@ class _Script:
 
     def _comment_triple(self, comment: Any) -> tuple[str, int, int]:
         row, col = comment.start_point
-        return self._text(comment)[1:].rstrip("\r"), row + 1, self.source.point_column(row, col) + 1
+        return self._text(comment)[1:], row + 1, self.source.point_column(row, col) + 1
 
 
 class _Lexer:
@@ -813,10 +919,10 @@ class _Lexer:
         elements: list[list[_Ch]] = []
         while True:
             while i < end:
-                if data[i] in b" \t\n" or self.script.eol_cr(i):
+                if data[i] in b" \t\n":
                     i += 1
-                elif data[i:i + 2] == b"\\\n" or (data[i] == 0x5C and self.script.eol_cr(i + 1)):
-                    i += 2 if data[i + 1] == 0x0A else 3
+                elif data[i:i + 2] == b"\\\n":
+                    i += 2
                 else:
                     break
             if i >= end:
@@ -847,8 +953,8 @@ class _Lexer:
         while i < end:
             byte = data[i]
             if byte == 0x5C:  # backslash
-                if data[i + 1:i + 2] == b"\n" or self.script.eol_cr(i + 1):
-                    i += 2 if data[i + 1] == 0x0A else 3
+                if data[i + 1:i + 2] == b"\n":
+                    i += 2
                     continue
                 if i + 1 >= end:
                     raise _Stop("DC102", f"a trailing backslash in the value of {self.defining}; remove it", i)
@@ -875,7 +981,7 @@ class _Lexer:
             if byte == 0x60:
                 raise _Stop("DC102", f"command substitution `...` in {self.defining} cannot be evaluated statically; "
                             "write the keys literally", i)
-            if byte in b" \t\n)" or self.script.eol_cr(i):
+            if byte in b" \t\n)":
                 if array:
                     return out, i
                 raise _Stop("DC102", f"driftcheck cannot decode the value of {self.defining} exactly at this point; "
@@ -900,9 +1006,6 @@ class _Lexer:
     def _literal(self, start: int, end: int) -> Iterator[_Ch]:
         i = start
         while i < end:
-            if self.script.eol_cr(i):
-                i += 1
-                continue
             text, nxt = _char(self.data, i)
             yield _Ch(text, i)
             i = nxt
@@ -921,8 +1024,8 @@ class _Lexer:
                 if nxt in b'$`"\\':
                     out.append(_Ch(chr(nxt), j))
                     j += 2
-                elif nxt == 0x0A or self.script.eol_cr(j + 1):
-                    j += 2 if nxt == 0x0A else 3  # line continuation: both removed
+                elif nxt == 0x0A:
+                    j += 2  # line continuation: both removed
                 else:
                     out.append(_Ch("\\", j))
                     j += 1
@@ -933,9 +1036,6 @@ class _Lexer:
             if byte == 0x60:
                 raise _Stop("DC102", f"command substitution `...` in {self.defining} cannot be evaluated statically; "
                             "write the keys literally", j)
-            if self.script.eol_cr(j):
-                j += 1
-                continue
             text, nxt_j = _char(data, j)
             out.append(_Ch(text, j))
             j = nxt_j
@@ -971,14 +1071,23 @@ class _Lexer:
                 what = "a positional or special parameter expansion"
             raise _Stop("DC102", f"{what} in {self.defining} cannot be evaluated statically; use a plain ${{NAME}} "
                         "of a top-level variable or write the keys literally", i)
+        if self._continuation(i + 1):
+            raise _Stop("DC102", f"a backslash-newline right after `$` in {self.defining} joins the next line onto "
+                        "the expansion; join the lines", i)
         match = _IDENT.match(data, i + 1, end)
         if match:
+            if self._continuation(match.end()) and _IDENT.match(data, match.end() + 2):
+                raise _Stop("DC102", f"a backslash-newline inside the variable name after `$` in {self.defining} "
+                            "joins the lines into one name; join them", i)
             return self._expand(match.group(0).decode(), i, match.end(), out, quoted, array)
         if nxt and (nxt.isdigit() or nxt in b"@*#?-$!"):
             raise _Stop("DC102", f"the special parameter ${nxt.decode()} in {self.defining} cannot be evaluated "
                         "statically; write the keys literally", i)
         out.append(_Ch("$", i))  # a lone `$` is literal
         return i + 1
+
+    def _continuation(self, i: int) -> bool:
+        return self.data[i:i + 2] == b"\\\n"
 
     def _expand(self, var: str, i: int, after: int, out: list[_Ch], quoted: bool, array: bool) -> int:
         chars = self.script.resolve(var, i, self.defining)
@@ -987,7 +1096,8 @@ class _Lexer:
                 if ch.text in ("*", "?", "["):
                     raise _Stop("DC102", f"unquoted ${var} in {self.defining} expands to text with the glob "
                                 f"character {ch.text!r}; quote it", i)
-            out.extend(_Ch(c.text, c.origin, split=True) for c in chars)
+            # markers of quotes inside VAR's own definition mean nothing here: `$EMPTY` makes no element
+            out.extend(_Ch(c.text, c.origin, split=True) for c in chars if c.text)
         else:
             out.append(_Ch("", i))
             out.extend(_Ch(c.text, c.origin) for c in chars)
@@ -1002,9 +1112,6 @@ class _Lexer:
             byte = data[j]
             if byte == 0x27:
                 return j + 1
-            if self.script.eol_cr(j):
-                j += 1
-                continue
             if byte != 0x5C or j + 1 >= end:
                 text, nxt = _char(data, j)
                 out.append(_Ch(text, j))
@@ -1088,7 +1195,7 @@ def _fields(chars: list[_Ch]) -> list[list[_Ch]]:
     current: list[_Ch] = []
     started = False
     for ch in chars:
-        if ch.split and ch.text in _IFS_WS:
+        if ch.split and ch.text and ch.text in _IFS_WS:
             if started:
                 fields.append(current)
                 current, started = [], False
@@ -1139,8 +1246,9 @@ def _describe(node: Any, text: Any) -> str:
 
 
 def _continued_message(name: str) -> str:
-    return (f"the value of {name} continues onto the next line after a backslash-newline outside quotes, which "
-            "tree-sitter-bash (driftcheck's parser) reads as a separate word; put the line break inside the quotes")
+    return (f"the value of {name} goes on after this backslash (a backslash-newline or an escaped blank outside "
+            "quotes), where tree-sitter-bash (driftcheck's parser) ends it; quote the whole value instead, with any "
+            "line breaks inside the quotes")
 
 
 def _is_arithmetic_command(node: Any) -> bool:
