@@ -189,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug of ours must still fail closed: exit 2, one line, no traceback
+        if os.environ.get("DRIFTCHECK_DEBUG"):
+            raise
+        click.echo(f"driftcheck: internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                   "could not decide — rerun with DRIFTCHECK_DEBUG=1 for a traceback and report it", err=True)
+        return 2
     return 0
 
 

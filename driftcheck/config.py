@@ -8,6 +8,7 @@ the line) and the offending key — never an exception.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ def detect_language(path: Path) -> Language | None:
     if by_ext:
         return by_ext
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None  # never open a FIFO or device just to sniff a shebang: it could block forever
         with open(path, "rb") as handle:
             first = handle.readline(256)
     except OSError:
@@ -125,14 +128,13 @@ def load_contracts(options: CheckOptions) -> tuple[list[Contract], list[Finding]
             return [], [_usage(str(exc))]
         return _select([contract], options.contracts, "<command line>")
 
-    config_path, table, findings = _read_config(options)
+    config_path, table, findings, text = _read_config(options)
     if findings:
         return [], findings
     if config_path is None:
         return _select([default_contract(root)], options.contracts, "<built-in default>")
     assert table is not None
     display = _display(config_path, root)
-    text = _read_text(config_path)
     try:
         contracts = _parse_table(table, root, display, text)
     except ConfigError as exc:
@@ -151,13 +153,6 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 def _line_of(text: str, key: str | None) -> int:
     """Best-effort line of a configuration key, for pointing editors at it."""
     if key:
@@ -169,9 +164,8 @@ def _line_of(text: str, key: str | None) -> int:
     return 1
 
 
-def _read_config(options: CheckOptions) -> tuple[Path | None, dict[str, Any] | None, list[Finding]]:
-    import tomllib
-
+def _read_config(options: CheckOptions) -> tuple[Path | None, dict[str, Any] | None, list[Finding], str]:
+    """(file, its table, findings, its text): the file is read once; tomllib is imported only when one exists."""
     root = options.root
     if options.config is not None:
         candidates = [options.config if options.config.is_absolute() else Path.cwd() / options.config]
@@ -183,33 +177,41 @@ def _read_config(options: CheckOptions) -> tuple[Path | None, dict[str, Any] | N
         display = _display(path, root)
         if not path.exists():
             if explicit:
-                return None, None, [Finding("DC106", f"configuration file {display} does not exist", display, 1, 1)]
+                return None, None, [Finding("DC106", f"configuration file {display} does not exist", display, 1, 1)], ""
             continue
         if path.is_dir():
-            return None, None, [Finding("DC106", f"configuration {display} is a directory, not a TOML file", display, 1, 1)]
+            return None, None, [Finding("DC106", f"configuration {display} is a directory, not a TOML file", display,
+                                        1, 1)], ""
+        import tomllib  # ~2 ms of regex compilation: only paid when there is a file to parse
+
         try:
             raw = path.read_bytes()
-            data = tomllib.loads(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            data = tomllib.loads(text)
         except UnicodeDecodeError:
-            return None, None, [Finding("DC106", f"{display} is not UTF-8; save it as UTF-8", display, 1, 1)]
+            return None, None, [Finding("DC106", f"{display} is not UTF-8; save it as UTF-8", display, 1, 1)], ""
+        except (RecursionError, MemoryError):
+            return None, None, [Finding("DC106", f"{display} nests tables or arrays too deeply to read; "
+                                        "flatten it", display, 1, 1)], ""
         except tomllib.TOMLDecodeError as exc:
             line, col = _toml_position(str(exc))
             return None, None, [Finding("DC106", f"{display} is not valid TOML: {str(exc).split(' (at')[0]}",
-                                        display, line, col)]
+                                        display, line, col)], ""
         except OSError as exc:
-            return None, None, [Finding("DC106", f"cannot read {display}: {exc.strerror}", display, 1, 1)]
+            return None, None, [Finding("DC106", f"cannot read {display}: {exc.strerror}", display, 1, 1)], ""
         if path.name == "pyproject.toml":
             tool = data.get("tool", {})
             section = tool.get("driftcheck") if isinstance(tool, dict) else None
             if section is None:
                 if explicit:
-                    return None, None, [Finding("DC106", f"{display} has no [tool.driftcheck] table", display, 1, 1)]
+                    missing = Finding("DC106", f"{display} has no [tool.driftcheck] table", display, 1, 1)
+                    return None, None, [missing], ""
                 continue
             if not isinstance(section, dict):
-                return None, None, [Finding("DC106", f"{display}: tool.driftcheck must be a table", display, 1, 1)]
-            return path, section, []
-        return path, data, []
-    return None, None, []
+                return None, None, [Finding("DC106", f"{display}: tool.driftcheck must be a table", display, 1, 1)], ""
+            return path, section, [], text
+        return path, data, [], text
+    return None, None, [], ""
 
 
 def _toml_position(message: str) -> tuple[int, int]:

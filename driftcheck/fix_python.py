@@ -23,6 +23,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, PositionProvider
 
+from driftcheck.extract.python import parse_module
 from driftcheck.fix_layout import Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile
@@ -42,7 +43,7 @@ def rewrite(source: SourceFile, extracted: ExtractedList, desired: list[str]) ->
 
 
 def _refuse_appends(source: SourceFile, symbol: str) -> None:
-    module = source.tree("libcst", _parse)  # shared with the extractor (same key, same parse)
+    module = source.tree("libcst", parse_module)  # shared with the extractor (same key, same parse)
     if not isinstance(module, cst.Module):
         raise Refused("the file does not parse")
     for statement in module.body:
@@ -55,13 +56,6 @@ def _refuse_appends(source: SourceFile, symbol: str) -> None:
                 position = wrapper.resolve(PositionProvider)[small].start
                 op = "+=" if isinstance(small.operator, cst.AddAssign) else "|="
                 raise Refused(f"it is built with {op} appends (line {position.line})")
-
-
-def _parse(data: bytes) -> Any:
-    try:
-        return cst.parse_module(data.decode("utf-8"))
-    except cst.ParserSyntaxError as exc:
-        return exc
 
 
 class _ValueRewriter:

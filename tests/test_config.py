@@ -169,3 +169,16 @@ def test_language_from_shebang_and_explicit(tmp_path):
     # The last colon splits, so paths may contain colons.
     ref = parse_list_ref("dir:with:colon/x.go:SYM", tmp_path)
     assert (ref.path, ref.symbol) == ("dir:with:colon/x.go", "SYM")
+
+
+def test_deeply_nested_toml_is_dc106_not_a_crash(tmp_path):
+    _, findings = load(tmp_path, "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nests tables or arrays too deeply" in only_finding(findings).message
+
+
+def test_language_sniffing_never_opens_a_fifo(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "harness")
+    with pytest.raises(ConfigError, match="cannot tell the language"):
+        parse_list_ref("harness:X", tmp_path)  # would block forever if the FIFO were opened

@@ -714,3 +714,18 @@ def test_fixture_check_exit_code(driftcheck, name: str) -> None:  # type: ignore
     assert run.code == code, run.out + run.err
     got = [(f["code"], f["line"], f["column"]) for f in run.json["findings"]]
     assert got == findings
+
+
+# --------------------------------------------------------------------------- parser safety
+
+
+def test_code_points_that_crash_tree_sitter_bash_are_refused_before_parsing(tmp_path: Path) -> None:
+    from driftcheck.extract import extract_list
+    from driftcheck.model import ListRef
+    from driftcheck.sources import SourceFiles
+
+    (tmp_path / "h.sh").write_bytes('X="A B"\n# note {\U0010ffff\n'.encode())
+    result = extract_list(ListRef("h.sh:X", "h.sh", "X", "shell"), SourceFiles(tmp_path))
+    assert result.keys is None
+    assert [(f.code, f.line, f.column) for f in result.findings] == [("DC105", 2, 9)]
+    assert "U+10FFFF" in result.findings[0].message

@@ -88,11 +88,45 @@ Pos = tuple[int, int]  # 1-based line, 1-based character column
 # --------------------------------------------------------------------------- parsing and indexing
 
 
-def _parse(data: bytes) -> cst.Module | cst.ParserSyntaxError:
+@dataclass(frozen=True)
+class Rejected:
+    """A module refused before or by libcst, with where and why (see `_parse`)."""
+
+    code: str
+    message: str
+    line: int
+    column: int
+
+
+def parse_module(data: bytes) -> cst.Module | cst.ParserSyntaxError | Rejected:
+    """The libcst tree, cached per file under the key "libcst" (shared with `fix`).
+
+    CPython's own parser judges the file first: it rejects pathological nesting
+    with a clean error where libcst's native parser can crash or hang, and a file
+    Python rejects is a syntax error whatever libcst thinks.
+    """
+    text = data.decode("utf-8")
     try:
-        return cst.parse_module(data.decode("utf-8"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as exc:
+        message = exc.msg.splitlines()[0] if exc.msg else "invalid syntax"
+        return Rejected("DC101", f"python syntax error: {message}; fix the file so it parses",
+                        max(exc.lineno or 1, 1), max(exc.offset or 1, 1))
+    except (RecursionError, MemoryError):
+        return Rejected("DC102", "the module nests expressions too deeply for Python itself to parse; flatten them",
+                        1, 1)
+    except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
+        return Rejected("DC101", f"python syntax error: {exc}", 1, 1)
+    try:
+        return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         return exc
+    except (cst.CSTValidationError, RecursionError, MemoryError) as exc:
+        return Rejected("DC101", f"libcst cannot represent this module ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else 'invalid'}); simplify the code near the list",
+                        1, 1)
 
 
 class _Index:
@@ -723,7 +757,10 @@ def _split(text: str, sep: str | None) -> list[tuple[str, int]]:
 
 def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedList:
     """Extract `ref.symbol` from a Python module (see the module docstring for the rules)."""
-    parsed = source.tree("libcst", _parse)
+    parsed = source.tree("libcst", parse_module)
+    if isinstance(parsed, Rejected):
+        return ExtractedList(ref=ref, keys=None, findings=(
+            Finding(parsed.code, parsed.message, source.display, parsed.line, parsed.column),))
     if isinstance(parsed, cst.ParserSyntaxError):
         return ExtractedList(ref=ref, keys=None, findings=(_syntax_error(parsed, source),))
     try:

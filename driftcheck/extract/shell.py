@@ -154,8 +154,20 @@ class _Value:
     elements: list[list[_Ch]] = field(default_factory=list)  # array
 
 
+# UTF-8 lead bytes of code points U+40000 and above (unassigned planes, tags, private use). tree-sitter-bash's
+# scanner reads out of bounds on some of them and can crash the process, so such files are never parsed.
+_UNSAFE_FOR_PARSER = re.compile(rb"[\xf1-\xf4]")
+
+
 def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedList:
     """Extract `ref.symbol` from a bash script (see the module docstring for the rules)."""
+    unsafe = _UNSAFE_FOR_PARSER.search(source.data)
+    if unsafe is not None:
+        line, column = source.position(unsafe.start())
+        char = source.data[unsafe.start():unsafe.start() + 4].decode("utf-8", "replace")[:1]
+        return ExtractedList(ref=ref, keys=None, findings=(Finding(
+            "DC105", f"cannot read {source.display}: it contains U+{ord(char):X}, a character from a plane the bash "
+            "parser cannot handle safely; remove it", source.display, line, column),))
     return _Script(ref, source).extract()
 
 
