@@ -96,6 +96,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
     (writing nothing) when the file no longer holds `expected`.
     """
     real = Path(os.path.realpath(path))
+    if not stat.S_ISREG(os.stat(real).st_mode):
+        raise ChangedOnDisk(str(real))  # never rename over a device, FIFO or directory
     with open(real, "rb") as handle:
         if handle.read() != expected:
             raise ChangedOnDisk(str(real))

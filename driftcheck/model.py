@@ -118,12 +118,16 @@ class ExtractedList:
 
 @dataclass(frozen=True)
 class MirrorSpec:
+    """One mirror of a contract and how it must relate to the source."""
+
     ref: ListRef
     relation: Relation = "equal"
 
 
 @dataclass(frozen=True)
 class Contract:
+    """A named promise that the mirrors hold the source's keys (with documented exceptions)."""
+
     name: str
     source: ListRef
     mirrors: tuple[MirrorSpec, ...]
@@ -133,6 +137,8 @@ class Contract:
 
 @dataclass(frozen=True)
 class MirrorResult:
+    """One mirror compared with the source."""
+
     spec: MirrorSpec
     extracted: ExtractedList
     status: Status
@@ -143,6 +149,8 @@ class MirrorResult:
 
 @dataclass(frozen=True)
 class ContractResult:
+    """One contract evaluated: its lists, findings and status."""
+
     contract: Contract
     source: ExtractedList
     mirrors: tuple[MirrorResult, ...]

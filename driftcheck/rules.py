@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the catalogue."""
+
     code: str
     name: str
     exit_code: int

@@ -36,3 +36,19 @@ def run_driftcheck(*args: str, cwd: Path | None = None, env: dict[str, str] | No
 @pytest.fixture
 def driftcheck():
     return run_driftcheck
+
+
+@pytest.fixture(autouse=True)
+def _dev_null_survives():
+    """Fail the test that turns /dev/null into a regular file (once seen here), and put the device back."""
+    yield
+    info = os.stat("/dev/null")
+    import stat
+
+    if not stat.S_ISCHR(info.st_mode):
+        if os.geteuid() == 0:
+            os.replace("/dev/null", "/tmp/driftcheck-clobbered-dev-null")
+            os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            os.chmod("/dev/null", 0o666)
+        pytest.fail("/dev/null is no longer a character device after this test (restored; the clobbered file "
+                    "is /tmp/driftcheck-clobbered-dev-null)")

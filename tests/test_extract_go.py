@@ -8,6 +8,8 @@ so the first body line is line 3. Indentation is four spaces (columns count char
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -418,8 +420,8 @@ def test_syntax_error_in_the_source_file(tmp_path: Path) -> None:
     """)
     result = run(tmp_path, {"secrets.go": source})
     line, column, message = only(result, "DC101")
-    assert (line, column) == (4, 5)
-    assert message.startswith("go syntax error")
+    assert (line, column) == (4, 12)  # where Go reports it (tree-sitter's error node starts at 4:5)
+    assert message.startswith("go syntax error: missing ',' before newline in composite literal")
 
 
 def test_missing_node_is_a_syntax_error(tmp_path: Path) -> None:
@@ -820,7 +822,7 @@ FIXTURE_EXPECTATIONS = {
     "go-error-not-static": (None, [("DC102", "workspace-server/internal/handlers/secrets.go", 40, 2)]),
     "go-error-mutated": (None, [("DC104", "workspace-server/internal/handlers/secrets.go", 56, 2)]),
     "go-error-buildtags": (None, [("DC103", "workspace-server/internal/handlers/secrets_fips.go", 7, 5)]),
-    "go-error-syntax": (None, [("DC101", "workspace-server/internal/handlers/secrets.go", 26, 2)]),
+    "go-error-syntax": (None, [("DC101", "workspace-server/internal/handlers/secrets.go", 25, 22)]),
 }
 
 
@@ -852,3 +854,262 @@ def test_fixture_check_exit_codes(name: str) -> None:
     result = run_check(CheckOptions(root=REPO / "fixtures" / name))
     assert result.exit_code == (0 if expected_keys else 2)
     assert [(f.code, f.path, f.line, f.column) for f in result.all_findings] == expected_findings
+
+
+# ----------------------------------------------------------------------------------------------
+# DC101: newlines Go ends with an automatic ';' that tree-sitter-go accepts (missing trailing commas)
+#
+# Go inserts ';' after a line's last token when it is an identifier, a literal, return/break/...,
+# ++/-- or ) ] }; inside { } of a literal or ( ) of a call that is a syntax error, but tree-sitter-go
+# reads the newline as whitespace. Positions are where gofmt / go vet / the compiler report them.
+
+_VALID_TAIL = '\nvar keys = []string{"A"}\n'
+
+
+def test_reproducer_missing_trailing_comma_exits_2(tmp_path: Path, driftcheck) -> None:
+    (tmp_path / "s.go").write_text('package p\n\nvar L = []string{\n\t"A",\n\t"B"\n}\n')
+    (tmp_path / "h.sh").write_text('X="A B"\n')
+    run = driftcheck("check", "--source", "s.go:L", "--mirror", "h.sh:X", "--format", "json", cwd=tmp_path)
+    assert run.code == 2
+    findings = [(f["code"], f["path"], f["line"], f["column"]) for f in run.json["findings"]]
+    assert findings == [("DC101", "s.go", 5, 5)]  # go vet: s.go:5:5: missing ',' before newline ...
+    assert run.json["findings"][0]["message"] == (
+        "go syntax error: missing ',' before newline in composite literal; add a trailing comma")
+
+
+@pytest.mark.parametrize(("body", "line", "column", "what"), [
+    pytest.param('var keys = []string{\n    "A",\n    "B"\n}\n', 5, 8, "composite literal", id="slice"),
+    pytest.param('var keys = map[string]struct{}{\n    "A": {},\n    "B": {}\n}\n', 5, 12, "composite literal",
+                 id="map-keyed"),
+    pytest.param('var keys = map[string]bool{\n    "A": true\n}\n', 4, 14, "composite literal", id="map-bool"),
+    pytest.param('var keys = []string{\n    "A",\n    "B" // the last one\n}\n', 5, 9, "composite literal",
+                 id="comment-after-element"),
+    pytest.param('var keys = []string{\n    "A" /* spans\n    lines */,\n}\n', 4, 9, "composite literal",
+                 id="block-comment-with-newline"),
+    pytest.param('var keys = []string{\n    "A"\n    , "B"}\n', 4, 8, "composite literal", id="comma-on-next-line"),
+    pytest.param('var keys = []string{\n    "A",\n    "B"   \r\n}\n', 5, 12, "composite literal",
+                 id="trailing-space-crlf"),
+    pytest.param('var keys = []string{"A", kcB\n}\n\nconst kcB = "B"\n', 3, 29, "composite literal",
+                 id="constant-last"),
+    pytest.param('var keys = []string{\n    "A",\n    `B`\n}\n', 5, 8, "composite literal", id="raw-string-last"),
+    pytest.param('var keys = []string{"A"}\n\nvar other = []any{\n    1.,\n    true\n}\n', 7, 9,
+                 "composite literal", id="other-literal-true"),
+])
+def test_missing_comma_before_newline_in_a_literal(tmp_path: Path, body: str, line: int, column: int,
+                                                   what: str) -> None:
+    found_line, found_column, message = only(run(tmp_path, {"secrets.go": go(body)}), "DC101")
+    assert (found_line, found_column) == (line, column)
+    assert message == f"go syntax error: missing ',' before newline in {what}; add a trailing comma"
+
+
+def test_missing_comma_in_a_nested_literal(tmp_path: Path) -> None:
+    source = go("""
+        var keys = []string{"A"}
+
+        var table = [][]string{
+            {"x",
+                "y"
+            },
+            {"z"}
+        }
+    """)
+    # The inner literal's "y" (line 7) is reported first; after fixing it, the outer {"z"} (line 9).
+    assert only(run(tmp_path, {"secrets.go": source}), "DC101")[:2] == (7, 12)
+    fixed = source.replace('"y"\n', '"y",\n')
+    (tmp_path / "again").mkdir()
+    line, column, message = only(run(tmp_path / "again", {"secrets.go": fixed}), "DC101")
+    assert (line, column, "composite literal" in message) == (9, 10, True)
+
+
+def test_missing_comma_in_call_arguments_of_an_unrelated_function(tmp_path: Path) -> None:
+    """The check covers the whole file: Go rejects it, so no list in it can be trusted."""
+    source = go("""
+        import "fmt"
+
+        var keys = []string{
+            "A",
+            "B",
+        }
+
+        func unrelated() {
+            fmt.Println("one",
+                "two"
+            )
+        }
+    """)
+    line, column, message = only(run(tmp_path, {"secrets.go": source}), "DC101")
+    assert (line, column) == (12, 14)
+    assert message == "go syntax error: missing ',' before newline in argument list; add a trailing comma"
+
+
+@pytest.mark.parametrize(("body", "line", "column", "expected"), [
+    pytest.param("func f(a int,\n    b int\n) {}\n", 4, 10, "missing ',' before newline in parameter list",
+                 id="parameters"),
+    pytest.param("func f() (int,\n    error\n) { return 0, nil }\n", 4, 10,
+                 "missing ',' before newline in parameter list", id="results"),
+    pytest.param("func f[T any,\n    U any\n]() {}\n", 4, 10, "missing ',' before newline in parameter list",
+                 id="type-parameters"),
+    pytest.param("type T[A, B any] struct{}\n\nvar t T[int,\n    string\n]\n", 6, 11,
+                 "missing ',' before newline in type argument list", id="type-arguments"),
+    pytest.param('var b = []byte("x"\n)\n', 3, 19, "missing ',' before newline in argument list", id="conversion"),
+    pytest.param("func f() { g(func() {\n}\n) }\n", 4, 2, "missing ',' before newline in argument list",
+                 id="func-literal-argument"),
+    pytest.param("var x = f(1\n    + 2)\n", 3, 12, "missing ',' before newline in argument list",
+                 id="operator-on-next-line"),
+    pytest.param("var x = a[1\n]\n", 3, 12, "unexpected newline after `1` in index expression", id="index"),
+    pytest.param("var x = a[1:2\n]\n", 3, 14, "unexpected newline after `2` in slice expression", id="slice"),
+    pytest.param("var x = (1\n)\n", 3, 11, "unexpected newline after `1` in parenthesized expression",
+                 id="parentheses"),
+    pytest.param("var x [3\n]int\n", 3, 9, "unexpected newline after `3` in array type", id="array-length"),
+    pytest.param("func f(x int) {\n    switch x {\n    case 1\n        , 2:\n    }\n}\n", 5, 11,
+                 "unexpected newline after `1` in expression list", id="case-list"),
+    pytest.param("var r = []rune{'\n'}\n", 3, 16, "rune literal not terminated", id="rune-with-newline"),
+    pytest.param("var x = 1\n+ 2\n", 4, 1, "non-declaration statement outside function body", id="top-level-stmt"),
+    pytest.param("func f()\n{\n}\n", 4, 1, "unexpected newline before {", id="func-brace-on-next-line"),
+    pytest.param('var y = 1\n\nimport "fmt"\n', 5, 1, "imports must appear before other declarations",
+                 id="import-after-declaration"),
+])
+def test_other_places_go_rejects_and_tree_sitter_accepts(tmp_path: Path, body: str, line: int, column: int,
+                                                         expected: str) -> None:
+    found_line, found_column, message = only(run(tmp_path, {"secrets.go": go(body) + _VALID_TAIL}), "DC101")
+    assert (found_line, found_column) == (line, column)
+    assert message.startswith("go syntax error: ") and expected in message
+
+
+def test_missing_package_clause(tmp_path: Path) -> None:
+    line, column, message = only(run(tmp_path, {"secrets.go": 'var keys = []string{"A"}\n'}), "DC101")
+    assert (line, column) == (1, 1) and "package NAME" in message
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param('var keys = []string{\n    "A",\n    "B",\n}\n', id="trailing-comma"),
+    pytest.param('var keys = []string{\n    "A",\n    "B"}\n', id="brace-on-the-same-line"),
+    pytest.param('var keys = map[string]struct{}{\n    "A": {},\n    "B": {}}\n', id="map-brace-same-line"),
+    pytest.param('var keys = []string{"A",\n    "B", // comment\n    // "C"\n}\n', id="comments"),
+    pytest.param('var keys = []string{\n    "A", /* spans\n    lines */\n    "B",\n}\n', id="block-comment"),
+    pytest.param('var keys = []string{"A" +\n    "B",\n    "C"}\n', id="operator-at-line-end"),
+    pytest.param('var keys = []string{\n    `A`,\n    "B",\n}\n\nvar doc = `line one\nline two\n`\n',
+                 id="multi-line-raw-string"),
+])
+def test_valid_line_breaks_are_read(tmp_path: Path, body: str) -> None:
+    names = [k[0] for k in keys(run(tmp_path, {"secrets.go": go(body)}))]
+    assert names in (["A", "B"], ["AB", "C"])
+
+
+def test_valid_go_with_many_line_breaks_is_not_a_syntax_error(tmp_path: Path) -> None:
+    source = go("""
+        import (
+            "fmt"
+            "strings"
+        )
+
+        const (
+            kcA = "A"
+            kcB
+        )
+
+        var keys = []string{kcA, "B"}
+
+        type T struct {
+            Name string `json:"name"`
+            Next *T
+        }
+
+        type I interface {
+            M() int
+            ~int | ~string
+        }
+
+        func stub() int
+
+        func f(xs ...string) (n int, err error) {
+            defer func() {
+            }()
+            s := strings.
+                ToUpper("x")
+            fmt.Println(xs...
+            )
+            switch s {
+            case "A",
+                "B":
+                n++
+            default:
+                return
+            }
+            select {
+            case <-make(chan int):
+                n--
+            }
+        Loop:
+            for i := 0; i < 3; i++ {
+                if i > 1 {
+                    break Loop
+                } else {
+                    continue
+                }
+            }
+            return n, nil
+        }
+    """)
+    assert keys(run(tmp_path, {"secrets.go": source})) == [("A", 13, 21), ("B", 13, 26)]
+
+
+def test_missing_comma_in_a_sibling_that_mentions_the_list(tmp_path: Path) -> None:
+    result = run(tmp_path, {"secrets.go": go('var keys = []string{"A"}\n'),
+                            "use.go": go("func f() []string {\n    return append([]string{}, keys[0]\n    )\n}\n")})
+    assert result.keys is None
+    assert [(f.code, f.path, f.line, f.column) for f in result.findings] == [("DC101", "handlers/use.go", 4, 38)]
+    assert "missing ',' before newline in argument list" in result.findings[0].message
+
+
+_GOFMT = shutil.which("gofmt")
+_GOFMT_VARIANTS = {
+    "missing-last": 'var keys = []string{\n\t"A",\n\t"B"\n}\n',
+    "trailing-comma": 'var keys = []string{\n\t"A",\n\t"B",\n}\n',
+    "brace-same-line": 'var keys = []string{\n\t"A",\n\t"B"}\n',
+    "nested": 'var keys = []string{"A"}\n\nvar t = [][]string{\n\t{"x"}\n}\n',
+    "keyed": 'var keys = map[string]struct{}{\n\t"A": {},\n\t"B": {} // last\n}\n',
+    "call": 'var keys = []string{"A"}\n\nfunc f() {\n\tprintln(1,\n\t\t2\n\t)\n}\n',
+    "variadic": 'var keys = []string{"A"}\n\nfunc f(x ...any) {\n\tprintln(x...\n\t)\n}\n',
+    "params": 'var keys = []string{"A"}\n\nfunc f(a int,\n\tb int\n) {\n}\n',
+    "chain": 'var keys = []string{"A"}\n\nvar n = len(keys[0:].\n\t// comment\n\tx)\n',
+    "raw": 'var keys = []string{"A"}\n\nvar doc = `a,\nb\n`\n',
+    "comma-next-line": 'var keys = []string{\n\t"A"\n\t, "B"}\n',
+    "index": 'var keys = []string{"A"}\n\nvar x = keys[0\n]\n',
+}
+
+
+@pytest.mark.skipif(_GOFMT is None, reason="gofmt is not installed")
+@pytest.mark.parametrize("name", sorted(_GOFMT_VARIANTS))
+def test_agrees_with_gofmt_on_line_breaks(tmp_path: Path, name: str) -> None:
+    """gofmt -e (go/parser) and driftcheck agree on error/no error, and on where a missing ',' is."""
+    source = "package handlers\n\n" + _GOFMT_VARIANTS[name]
+    result = run(tmp_path, {"secrets.go": source})
+    proc = subprocess.run([_GOFMT, "-e", "-l", str(tmp_path / "handlers" / "secrets.go")], capture_output=True,
+                          text=True, timeout=60)
+    go_error = proc.stderr.strip().splitlines()[0] if proc.returncode else ""
+    ours = [f for f in result.findings if f.code == "DC101"]
+    assert bool(go_error) == bool(ours), (go_error, result.findings)
+    if "missing ','" in go_error:
+        line, column, _ = go_error.split("secrets.go:", 1)[1].split(":", 2)
+        assert (ours[0].line, ours[0].column) == (int(line), int(column)), go_error
+
+
+# ----------------------------------------------------------------------------------------------
+# Strings are byte strings: a `+` may join bytes that are only UTF-8 together
+
+
+def test_utf8_split_across_a_concatenation_is_joined_before_decoding(tmp_path: Path) -> None:
+    source = go(r'''
+        const lead = "\xc3"
+
+        var keys = []string{"\xc3" + "\xa9", lead + "\xa9", ("A" + lead) + `` + "\xa9"}
+    ''')
+    assert keys(run(tmp_path, {"secrets.go": source})) == [("é", 5, 21), ("é", 5, 38), ("Aé", 5, 53)]
+
+
+def test_concatenation_that_stays_invalid_utf8_is_dc102(tmp_path: Path) -> None:
+    result = run(tmp_path, {"secrets.go": go(r'var keys = []string{"OK", "\xc3" + "A"}' + "\n")})
+    line, column, message = only(result, "DC102")
+    assert (line, column) == (3, 27)
+    assert 'element "\\xc3" + "A" decodes to bytes that are not UTF-8' in message

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-
 from driftcheck.model import CheckResult, ContractResult, Finding
 
 _RED, _YELLOW, _GREEN, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[32m", "\033[1m", "\033[0m"
@@ -30,6 +28,8 @@ def contract_summary(contract: ContractResult, root: str, color: bool = False) -
     if contract.status == "error":
         return (f"{name}: could not decide ({counts}); fix the errors above — driftcheck never reports "
                 f"in sync for a list it cannot read")
+    import shlex  # only a drift summary quotes paths
+
     fix = "driftcheck fix" + (f" --root {shlex.quote(root)}" if root not in (".", "") else "")
     if name == "cli":
         fix += f" --source {shlex.quote(contract.contract.source.ref)}"

@@ -39,6 +39,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[2]
+# Shell functions that shadow file-changing and network commands while mutated harness prefixes are sourced.
+_SANDBOX_FUNCTIONS = " ".join(f"{name}() {{ return 0; }};" for name in (
+    "rm", "mv", "cp", "ln", "mkdir", "rmdir", "touch", "chmod", "chown", "mknod", "dd", "truncate", "install",
+    "tee", "sed", "curl", "wget", "nc", "ssh", "git", "docker", "kill", "sleep"))
 FIXTURES = REPO / "fixtures"
 
 KEYS = ("ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN OPENAI_API_KEY OPENAI_BASE_URL "
@@ -255,7 +259,9 @@ class Oracles:
         self.calls["bash"] += 1
         script = self.workdir / "bash_prefix.sh"
         script.write_bytes(prefix.encode("utf-8", "surrogateescape"))
-        probe = (f'set -f; . "$1" >/dev/null 2>&1; set +eu; '
+        # The prefix is mutated harness code run as whoever runs the tests: shadow every command that could
+        # touch files or the network (functions win over PATH lookups, also in EXIT traps).
+        probe = (f'{_SANDBOX_FUNCTIONS} set -f; . "$1" >/dev/null 2>&1; set +eu; '
                  f'if [[ "$(declare -p {symbol} 2>/dev/null)" == "declare -a"* ]]; then '
                  f'for w in "${{{symbol}[@]}}"; do printf "%s\\0" "$w"; done; '
                  f'elif declare -p {symbol} >/dev/null 2>&1; then set -- ${symbol}; '
