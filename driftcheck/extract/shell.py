@@ -54,6 +54,18 @@ _IFS_WS = " \t\n"
 _MAX_EXPANSION_DEPTH = 40  # variables expanding variables; far beyond any real harness, well within the stack
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BACKSLASHES_NEWLINE = re.compile(rb"(\\+)\n")
+_WORD_BEFORE = re.compile(rb"\+?[A-Za-z0-9_]+")  # `[A-Za-z0-9_]+\+?` at the end, reversed
+
+
+class _Word:
+    """Stands in for the match object of the word before a continuation (`group(0)` only)."""
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+
+    def group(self, index: int) -> bytes:
+        return self.text
 # After a value bash ends the word only at a blank, a newline or an operator character.
 _WORD_END = frozenset(b" \t\n;&|)<>")
 _DECL_BUILTINS = frozenset({"declare", "typeset", "export", "readonly", "local"})
@@ -112,16 +124,41 @@ class _Event:
     name: str
     kind: str  # def | append | decl | mutate | element | opaque | continued | prefix
     node: Any  # what a finding points at
-    context: str | None  # None: runs unconditionally at the top level
-    in_function: bool = False
-    local_scope: bool = False  # `local`/`declare` inside a function: a separate variable
+    locate: Any = field(default=None, repr=False, compare=False)  # node -> (context, in_function, stmt)
+    maybe_local: bool = False  # `local`/`declare` without -g: a separate variable when inside a function
     value: Any = None  # value node of def/append
     op_end: int = 0  # byte offset just after `=`/`+=`
     builtin: str | None = None  # declare/typeset/export/readonly/local
     flags: str = ""  # `-` flags
     plus_flags: str = ""  # `+` flags
     detail: str = ""  # what a mutation is, e.g. "unset BYOK_STRIP_KEYS"
-    stmt: Any = None  # the top-level statement holding it (for pragmas)
+    _place: Any = field(default=None, repr=False, compare=False)
+
+    # Where a statement runs is found by walking up the tree, a few microseconds per event; most events
+    # name variables the list never depends on, so it is worked out on first need.
+    def _located(self) -> tuple[str | None, bool, Any]:
+        if self._place is None:
+            self._place = self.locate(self.node)
+        return self._place
+
+    @property
+    def context(self) -> str | None:
+        """None: runs unconditionally at the top level."""
+        return self._located()[0]
+
+    @property
+    def in_function(self) -> bool:
+        return self._located()[1]
+
+    @property
+    def stmt(self) -> Any:
+        """The top-level statement holding it (for pragmas)."""
+        return self._located()[2]
+
+    @property
+    def local_scope(self) -> bool:
+        """`local`/`declare` inside a function: a separate variable."""
+        return self.maybe_local and self.in_function
 
     @property
     def start(self) -> int:
@@ -299,8 +336,7 @@ class _Script:
 
     def _add(self, node: Any, kind: str, name: str | None = None, **kw: Any) -> _Event:
         name = name if name is not None else self._text(node)
-        context, in_function, stmt = self._context(node)
-        event = _Event(name=name, kind=kind, node=node, context=context, in_function=in_function, stmt=stmt, **kw)
+        event = _Event(name=name, kind=kind, node=node, locate=self._context, **kw)
         self.events.setdefault(name, []).append(event)
         return event
 
@@ -353,8 +389,7 @@ class _Script:
             builtin, flags, plus = self._declaration_flags(parent)
         event = self._add(target, kind, value=value, op_end=operator.end_byte, builtin=builtin, flags=flags,
                           plus_flags=plus)
-        if event.in_function and builtin in ("local", "declare", "typeset") and "g" not in flags:
-            event.local_scope = True
+        event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
 
     def _declaration_flags(self, decl: Any) -> tuple[str, str, str]:
         builtin = decl.children[0].type
@@ -382,8 +417,7 @@ class _Script:
             if child.type == "variable_name":
                 event = self._add(child, "decl", builtin=builtin, flags=flags, plus_flags=plus,
                                   detail=f"`{self._text(decl)[:60]}`")
-                if event.in_function and builtin in ("local", "declare", "typeset") and "g" not in flags:
-                    event.local_scope = True
+                event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
             elif child.type == "variable_assignment":
                 value = child.child_by_field_name("value")
                 target = child.child_by_field_name("name")
@@ -512,6 +546,8 @@ class _Script:
                     f"`{keyword}{after.decode('utf-8', 'replace')}...` as one word (a command name)",
                     f"put a blank after {keyword}"))
                 return
+        if node.start_point[0] == node.end_point[0]:
+            return  # on one line: no newline (nor a comment followed by more) between its children
         for left, right in zip(children, children[1:]):
             if left.type == "comment":  # a comment ends the command in bash; nothing can follow it
                 self._run_on(node, left.end_byte)
@@ -558,10 +594,15 @@ class _Script:
                        "tree-sitter-bash (driftcheck's parser) reads as a blank")
                 fix = "remove it"
             self.misparsed.append(_Misparse(at, {m.group(0).decode() for m in _IDENT.finditer(text)}, why, fix))
-        for match in re.finditer(rb"(?<![\\])((?:\\\\)*)\\\n", data):
-            at = match.end(1)  # the continuing backslash
+        for match in _BACKSLASHES_NEWLINE.finditer(data):  # a literal first byte: the engine skips ahead fast
+            if len(match.group(1)) % 2 == 0:
+                continue  # an even run of backslashes: the last one is escaped, no continuation
+            at = match.end(1) - 1  # the continuing backslash
             after = at + 2
-            left = re.search(rb"[A-Za-z0-9_]+\+?\Z", data[max(0, at - 200):at])
+            # The word ending at the backslash, matched on the reversed bytes: searching for
+            # `[A-Za-z0-9_]+\+?\Z` backtracks from every start (~15 us per continuation line).
+            before = _WORD_BEFORE.match(data[max(0, at - 200):at][::-1])
+            left = None if before is None else _Word(before.group(0)[::-1])
             right = re.match(rb"[A-Za-z0-9_]+|\+?=|\[", data[after:after + 200])
             if left is None or right is None or self._quoted_or_comment(root, at):
                 continue
