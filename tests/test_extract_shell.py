@@ -502,7 +502,16 @@ def test_syntax_error_is_dc101_even_far_from_the_list(tmp_path: Path) -> None:
     assert result.keys is None
     assert [f.code for f in result.findings] == ["DC101"]
     finding = result.findings[0]
-    assert finding.line >= 52 and f"line {finding.line}" in finding.message
+    # bash -n names the line where the file ends unfinished.
+    assert (finding.line, finding.column) == (54, 1)
+    assert finding.message.startswith("bash syntax error: unexpected end of file (line 54")
+
+
+def test_syntax_error_points_where_bash_does_not_where_tree_sitter_recovery_starts(tmp_path: Path) -> None:
+    script = '#!/usr/bin/env bash\nset -eu\nN="A_KEY"\nfor k in $N; do echo "$k"; done\nif true; then\n  echo "unterminated\n'
+    result = extract(tmp_path, script)
+    assert failed(result) == [("DC101", 6, 1)]
+    assert "unexpected EOF while looking for matching" in result.findings[0].message
 
 
 def test_tree_sitter_misparse_of_a_trailing_empty_assignment_fails_closed(tmp_path: Path) -> None:
@@ -668,7 +677,7 @@ FIXTURE_EXPECT = {
     "sh-error-conditional": (2, [("DC103", 30, 3), ("DC103", 37, 3)], None),
     "sh-error-command-subst": (2, [("DC102", 26, 18)], None),
     "sh-error-unset": (2, [("DC104", 215, 9)], None),
-    "sh-error-syntax": (2, [("DC101", 190, 8)], None),
+    "sh-error-syntax": (2, [("DC101", 210, 1)], None),
     "sh-error-twice": (2, [("DC103", 36, 1)], None),
 }
 

@@ -196,6 +196,31 @@ class _Value:
 _UNSAFE_FOR_PARSER = re.compile(rb"[\xf1-\xf4]")
 
 
+def _bash_n_error(data: bytes) -> tuple[int, str] | None:
+    """(line, message) of the first error `bash -n` reports (parse only, never runs), or None.
+
+    Only called on the error path, so a check of a valid file never starts a process.
+    """
+    import shutil
+    import subprocess
+
+    bash = shutil.which("bash")
+    if bash is None:
+        return None
+    try:
+        proc = subprocess.run([bash, "-n"], input=data, capture_output=True, timeout=10,
+                              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode == 0:
+        return None
+    match = re.search(rb"line (\d+): (.+)", proc.stderr)
+    if match is None:
+        return None
+    message = match.group(2).decode("utf-8", "replace").strip()
+    return int(match.group(1)), message.removeprefix("syntax error: ")
+
+
 def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedList:
     """Extract `ref.symbol` from a bash script (see the module docstring for the rules)."""
     unsafe = _UNSAFE_FOR_PARSER.search(source.data)
@@ -278,6 +303,14 @@ class _Script:
         return self.source.position(offset)[0]
 
     def _syntax_finding(self, node: Any) -> Finding:
+        located = _bash_n_error(self.source.data)
+        if located is not None:
+            # tree-sitter's error recovery can wrap most of the file in one ERROR node; bash itself names the line.
+            line, message = located
+            start = node.start_point[0] + 1
+            context = f"; tree-sitter-bash's error starts at line {start}" if start != line else ""
+            return Finding("DC101", f"bash syntax error: {message} (line {line}, as `bash -n` reports it{context}); "
+                           "fix the file so it parses", self.source.display, line, 1)
         base = syntax_error(self.source, node, "bash")
         return Finding(base.code, base.message + f" (driftcheck reads the whole file with tree-sitter-bash; if "
                        f"`bash -n` accepts line {base.line}, rewrite that line in a simpler form)",
