@@ -32,14 +32,9 @@ from driftcheck.e2e.arms import ARM_NAMES, build_arm
 from driftcheck.e2e.redact import Redactor
 from driftcheck.e2e.report import StepPrinter
 from driftcheck.e2e.runner import Interrupted, RunConfig, Runner, StepError, split_keys
+from repogen import CANONICAL_KEYS
 
-KEYS = (
-    "ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN OPENAI_API_KEY OPENAI_BASE_URL "
-    "HERMES_CUSTOM_API_KEY HERMES_CUSTOM_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY GOOGLE_GENERATIVE_AI_API_KEY "
-    "MINIMAX_API_KEY OPENROUTER_API_KEY DEEPSEEK_API_KEY GROQ_API_KEY MISTRAL_API_KEY TOGETHER_API_KEY "
-    "FIREWORKS_API_KEY COHERE_API_KEY PERPLEXITY_API_KEY AZURE_OPENAI_API_KEY AZURE_OPENAI_ENDPOINT "
-    "MOONSHOT_API_KEY DASHSCOPE_API_KEY"
-).split()
+KEYS = list(CANONICAL_KEYS)  # the 23 fixture keys, defined once in benchmarks/repogen.py
 GO_PATH = "workspace-server/internal/handlers/secrets.go"
 SH_PATH = "tests/e2e/test_staging_full_saas.sh"
 SOURCE_REF = f"{GO_PATH}:platformManagedDirectLLMBypassKeys"

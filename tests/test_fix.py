@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from driftcheck.cli import cli
+from repogen import CANONICAL_KEYS
 
 GO_PATH = "workspace-server/internal/handlers/secrets.go"
 SH_PATH = "tests/e2e/test_staging_full_saas.sh"
@@ -27,11 +28,7 @@ PY_MIRROR = f"{PY_PATH}:STRIP_KEYS"
 SH_MIRROR = f"{SH_PATH}:BYOK_STRIP_KEYS"
 PY_ARGS = ("--source", SOURCE, "--mirror", PY_MIRROR)
 
-CANONICAL = ("ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN OPENAI_API_KEY OPENAI_BASE_URL "
-             "HERMES_CUSTOM_API_KEY HERMES_CUSTOM_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY "
-             "GOOGLE_GENERATIVE_AI_API_KEY MINIMAX_API_KEY OPENROUTER_API_KEY DEEPSEEK_API_KEY GROQ_API_KEY "
-             "MISTRAL_API_KEY TOGETHER_API_KEY FIREWORKS_API_KEY COHERE_API_KEY PERPLEXITY_API_KEY "
-             "AZURE_OPENAI_API_KEY AZURE_OPENAI_ENDPOINT MOONSHOT_API_KEY DASHSCOPE_API_KEY").split()
+CANONICAL = list(CANONICAL_KEYS)  # the 23 fixture keys, defined once in benchmarks/repogen.py
 
 # The source for most layout cases (Go order, not sorted). Mirrors in "unsorted" cases hold
 # A O OLD G M (OLD_KEY extra, XAI missing) and become A O G M X; "sorted" cases hold A G M OLD X

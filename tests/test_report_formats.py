@@ -40,16 +40,11 @@ from driftcheck.report.github_format import artifact_path, escape_data, escape_p
 from driftcheck.report.sarif_format import FINGERPRINT_NAME, root_uri
 from driftcheck.rules import RULES
 from driftcheck.schema import load_schema, schema_file
+from repogen import CANONICAL_KEYS
 
 DATA = Path(__file__).resolve().parent / "data"
 
-CANONICAL = (
-    "ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN OPENAI_API_KEY OPENAI_BASE_URL "
-    "HERMES_CUSTOM_API_KEY HERMES_CUSTOM_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY GOOGLE_GENERATIVE_AI_API_KEY "
-    "MINIMAX_API_KEY OPENROUTER_API_KEY DEEPSEEK_API_KEY GROQ_API_KEY MISTRAL_API_KEY TOGETHER_API_KEY "
-    "FIREWORKS_API_KEY COHERE_API_KEY PERPLEXITY_API_KEY AZURE_OPENAI_API_KEY AZURE_OPENAI_ENDPOINT "
-    "MOONSHOT_API_KEY DASHSCOPE_API_KEY"
-).split()
+CANONICAL = list(CANONICAL_KEYS)  # the 23 fixture keys, defined once in benchmarks/repogen.py
 assert len(CANONICAL) == 23
 
 GO_PATH = "workspace-server/internal/handlers/secrets.go"

@@ -37,6 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from repogen import CANONICAL_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 # Shell functions that shadow file-changing and network commands while mutated harness prefixes are sourced.
@@ -45,11 +46,7 @@ _SANDBOX_FUNCTIONS = " ".join(f"{name}() {{ return 0; }};" for name in (
     "tee", "sed", "curl", "wget", "nc", "ssh", "git", "docker", "kill", "sleep"))
 FIXTURES = REPO / "fixtures"
 
-KEYS = ("ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN OPENAI_API_KEY OPENAI_BASE_URL "
-        "HERMES_CUSTOM_API_KEY HERMES_CUSTOM_BASE_URL GEMINI_API_KEY GOOGLE_API_KEY GOOGLE_GENERATIVE_AI_API_KEY "
-        "MINIMAX_API_KEY OPENROUTER_API_KEY DEEPSEEK_API_KEY GROQ_API_KEY MISTRAL_API_KEY TOGETHER_API_KEY "
-        "FIREWORKS_API_KEY COHERE_API_KEY PERPLEXITY_API_KEY AZURE_OPENAI_API_KEY AZURE_OPENAI_ENDPOINT "
-        "MOONSHOT_API_KEY DASHSCOPE_API_KEY").split()
+KEYS = list(CANONICAL_KEYS)  # the 23 fixture keys, defined once in benchmarks/repogen.py
 
 NEW_KEYS = ("XAI_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "VOYAGE_API_KEY", "REPLICATE_API_TOKEN", "HF_TOKEN",
             "CEREBRAS_API_KEY", "SAMBANOVA_API_KEY", "ai21.api-key", "Nvidia_Nim_Key2")
