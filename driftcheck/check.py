@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from driftcheck.compare import compare_contract
 from driftcheck.config import CheckOptions, load_contracts
 from driftcheck.extract import extract_list
@@ -23,8 +25,7 @@ def run_check(options: CheckOptions, files: SourceFiles | None = None) -> CheckR
         if cache_key not in extracted:
             extracted[cache_key] = extract_list(ref, files)
         found = extracted[cache_key]
-        return found if found.ref == ref else ExtractedList(ref, found.keys, found.findings, found.definition,
-                                                             found.value_span, found.allowances)
+        return found if found.ref == ref else replace(found, ref=ref)
 
     results = tuple(
         compare_contract(contract, extract(contract.source), [extract(m.ref) for m in contract.mirrors])

@@ -35,12 +35,14 @@ Decisions worth knowing:
   escapes, line continuations and triple-quoted newlines. If that mapping ever
   disagrees with Python's decoding, every word falls back to the literal's start.
   Lines follow libcst (`\\r\\n`, `\\r` and `\\n` all end a line).
-- DC101: libcst's error positions are often a token or a line off, so on that
-  (rare) path the file is handed to Python's own parser for the line, column and
-  message; libcst's "error at L:C" is used only when Python accepts the file.
+- DC101: CPython's own parser judges the file before libcst (`parse_module`): its
+  positions are precise where libcst's are often a token or a line off, and it
+  rejects pathological nesting that crashes libcst's native parser. libcst's
+  "error at L:C" is used only when Python accepts the file and libcst does not.
 
-The parsed tree is cached as `source.tree("libcst", ...)`: a `libcst.Module`, or
-the `libcst.ParserSyntaxError` when the file does not parse.
+The parsed tree is cached as `source.tree("libcst", parse_module)`: a
+`libcst.Module`, the `libcst.ParserSyntaxError` when libcst rejects the file, or
+a `Rejected` when CPython already did.
 """
 
 from __future__ import annotations
@@ -792,18 +794,7 @@ def _nfkc_alias(module: cst.Module, name: str) -> cst.Name | None:
 
 
 def _syntax_error(exc: cst.ParserSyntaxError, source: SourceFile) -> Finding:
-    """DC101 at the best position known: Python's own parser is precise where libcst's is not."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(source.text)
-    except SyntaxError as py:
-        if py.lineno:
-            message = py.msg.splitlines()[0] if py.msg else "invalid syntax"
-            return Finding("DC101", f"python syntax error: {message}; fix the file so it parses",
-                           source.display, py.lineno, max(py.offset or 1, 1))
-    except (ValueError, RecursionError, MemoryError):
-        pass
+    """DC101 where libcst rejects a module that CPython accepted (`parse_module` asked CPython first)."""
     match = _LIBCST_AT.search(exc.message)
     line, column = (int(match.group(1)), int(match.group(2))) if match else (exc.raw_line, exc.raw_column + 1)
     message = re.sub(r"^.*?error at \d+:\d+: ", "", exc.message.splitlines()[0] if exc.message else "")
