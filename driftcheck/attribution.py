@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from driftcheck.model import CheckResult, ContractResult, ExtractedList, Finding, ListRef, MirrorResult
+from driftcheck.report.text_format import finding_line
 from driftcheck.sources import SourceFile, SourceFiles, read_source
 
 GIT_TIMEOUT_SECONDS = 30.0
@@ -425,7 +426,7 @@ def _base_keys(ref: ListRef, extracted: ExtractedList, base: str,
         return [], f"{ref.symbol} was not defined in {ref.path} at {base}: every key counts as added"
     first = next((f for f in extracted.findings if f.exit_code == 2), extracted.findings[0]
                  if extracted.findings else None)
-    why = f"{first.path}:{first.line}:{first.column}: {first.code} {first.message}" if first else "no keys"
+    why = finding_line(first) if first else "no keys"
     raise BaseUnavailable(f"cannot evaluate {ref.ref} at {base} ({why}); attribution needs every list at {base}")
 
 

@@ -53,8 +53,10 @@ def _blocked_keys(root: Path, source: str | None, blocked_keys: str | None) -> t
     except ConfigError as exc:
         raise click.UsageError(f"--source: {exc}") from None
     keys, findings = load_blocked_keys(root, ref)
+    from driftcheck.report.text_format import finding_line
+
     for f in findings:
-        click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+        click.echo(finding_line(f), err=True)
     if keys is None:
         click.echo(f"driftcheck platform: cannot load the blocked-key list from {text}; not serving "
                    "(fix the findings above, or simulate a list with --blocked-keys A,B)", err=True)
