@@ -7,14 +7,17 @@ parse tree per path, so a file named by several contracts is read and parsed onc
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
 import errno
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from driftcheck.model import Finding
+
+T = TypeVar("T")
 
 # Real files are ~100 KB; anything past this is not a hand-kept list file.
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -30,6 +33,7 @@ class SourceFile:
     data: bytes  # without a leading UTF-8 BOM
     bom: bool = False
     _trees: dict[str, Any] = field(default_factory=dict, repr=False)
+    _analyses: dict[str, Any] = field(default_factory=dict, repr=False)
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     @property
@@ -42,16 +46,17 @@ class SourceFile:
             self._trees[kind] = parse(self.data)
         return self._trees[kind]
 
+    def analysis(self, kind: str, build: Callable[[], T]) -> T:
+        """An extractor's per-file analysis, built once per run and shared by every list read from the file."""
+        if kind not in self._analyses:
+            self._analyses[kind] = build()
+        return self._analyses[kind]  # type: ignore[no-any-return]
+
     def position(self, byte_offset: int) -> tuple[int, int]:
         """1-based (line, character column) of a byte offset."""
         if self._line_starts is None:
-            starts = [0]
-            find = self.data.find
-            pos = find(b"\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find(b"\n", pos + 1)
-            self._line_starts = starts
+            # Offsets of line starts: running sums of line lengths (split and accumulate run in C).
+            self._line_starts = [0, *accumulate(len(line) + 1 for line in self.data.split(b"\n")[:-1])]
         line_index = bisect.bisect_right(self._line_starts, byte_offset) - 1
         start = self._line_starts[line_index]
         column = len(self.data[start:byte_offset].decode("utf-8", errors="replace")) + 1

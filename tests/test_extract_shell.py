@@ -370,6 +370,57 @@ def test_changes_after_the_declaration_are_dc104(tmp_path: Path, case: str) -> N
     assert failed(result) == [("DC104", *position)]
 
 
+# The extractor reads a name's history from the statements that spell it, so a name split by
+# quotes or backslashes (bash removes them) must still be found. Each change is real: bash's own
+# value of the list after the script differs from the definition's.
+SPELLED_CHANGES = {
+    "unset-quoted-half": ('L="A B"\nunset "L"IST_KEYS\n', ("DC104", 2, 7)),
+    "unset-single-quoted-tail": ("L='A B'\nunset LIST_'KEYS'\n", ("DC104", 2, 7)),
+    "unset-backslash": ('L="A B"\nunset LIST\\_KEYS\n', ("DC104", 2, 7)),
+    "read-split": ('L="A B"\nread -r "LIST_"KEYS <<< "C"\n', ("DC104", 2, 9)),
+    "printf-v-split": ("L='A B'\nprintf -v LIST'_KEYS' '%s' C\n", ("DC104", 2, 11)),
+    "eval-split": ('L="A B"\neval "LIST_K"\'EYS=C\'\n', ("DC104", 2, 6)),
+    "unset-ansi-c-escape": ("L='A B'\nunset $'\\x4cIST_KEYS'\n", ("DC104", 2, 7)),
+    "declare-split": ("L='A B'\ndeclare LIST_'KEYS'=C\n", ("DC103", 2, 9)),
+    "export-quoted-assignment": ('L="A B"\nexport "LIST_KEYS=C"\n', ("DC103", 2, 8)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPELLED_CHANGES))
+def test_changes_that_split_the_name_with_quotes_are_found(tmp_path: Path, case: str) -> None:
+    script, finding = SPELLED_CHANGES[case]
+    script = script.replace("L=", "LIST_KEYS=", 1)
+    assert bash_list(tmp_path, script, "LIST_KEYS") != ["A", "B"]
+    assert failed(extract(tmp_path, script, "LIST_KEYS")) == [finding]
+
+
+def test_an_expanded_variable_changed_before_use_through_a_split_name_is_dc102(tmp_path: Path) -> None:
+    script = 'BASE="A B"\nunset "BA"SE\nN="$BASE C"\n'
+    assert bash_list(tmp_path, script) == ["C"]
+    assert failed(extract(tmp_path, script)) == [("DC102", 3, 4)]
+
+
+def test_lists_read_from_one_file_agree_whatever_the_order(tmp_path: Path) -> None:
+    # One analysis per file serves every list in it; asking in another order must not change an answer.
+    script = ('BASE="A B"\nFIRST="$BASE C"\nSECOND=(D "$BASE")\nunset -v THIRD\nTHIRD="E"\n'
+              'BAD="X"\nf() { BAD+=" Y"; }\n')
+    (tmp_path / "harness.sh").write_text(script)
+    symbols = ["FIRST", "SECOND", "THIRD", "BAD", "BASE", "MISSING"]
+
+    def run(order: list[str]) -> dict[str, tuple[object, object]]:
+        files = SourceFiles(tmp_path)
+        results = {s: extract_list(ListRef(f"harness.sh:{s}", "harness.sh", s, "shell"), files) for s in order}
+        return {s: (r.keys, r.findings) for s, r in results.items()}
+
+    alone = {s: next(iter(run([s]).values())) for s in symbols}
+    assert run(symbols) == alone
+    assert run(list(reversed(symbols))) == alone
+    assert [k.key for k in alone["FIRST"][0]] == ["A", "B", "C"]  # type: ignore[union-attr]
+    assert [k.key for k in alone["SECOND"][0]] == ["D", "A B"]  # type: ignore[union-attr]
+    assert [f.code for f in alone["BAD"][1]] == ["DC103"]  # type: ignore[union-attr]
+    assert [f.code for f in alone["MISSING"][1]] == ["DC100"]  # type: ignore[union-attr]
+
+
 def test_harmless_declarations_and_reads_are_not_mutations(tmp_path: Path) -> None:
     script = ('N="A B"\nexport N\nreadonly N\ndeclare -p N\necho "$N" ${#N} "${N}"\n[[ N = x ]] && :\n'
               'f() { local N; declare N2=1; echo "$N"; }\nunset -f N\nexport -n N\ndeclare -f N\n'
@@ -555,6 +606,32 @@ def test_reserved_word_where_a_command_should_be_is_dc101(tmp_path: Path) -> Non
     assert failed(result) == [("DC101", 5, 1)]
     assert "unexpected `fi`" in result.findings[0].message
     assert subprocess.run([BASH, "-n", str(tmp_path / "harness.sh")], capture_output=True).returncode != 0
+
+
+RESERVED_AS_COMMAND = {
+    "after-semicolon": ('N="A"\necho x; }\n', (2, 9), "}"),
+    "after-and": ('N="A"\ntrue && done\n', (2, 9), "done"),
+    "in-substitution": ('N="A"\necho "$(esac)"\n', (2, 9), "esac"),
+    "after-negation": ('N="A"\n! fi\n', (2, 3), "fi"),
+    "indented": ('N="A"\nf() {\n  :\n}\n\tthen\n', (5, 2), "then"),
+    "first-byte": ('fi\nN="A"\n', (1, 1), "fi"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESERVED_AS_COMMAND))
+def test_reserved_words_read_as_commands_anywhere_are_dc101(tmp_path: Path, case: str) -> None:
+    script, position, word = RESERVED_AS_COMMAND[case]
+    result = extract(tmp_path, script)
+    assert failed(result) == [("DC101", *position)]
+    assert f"unexpected `{word}`" in result.findings[0].message or "syntax error" in result.findings[0].message
+    assert subprocess.run([BASH, "-n", str(tmp_path / "harness.sh")], capture_output=True).returncode != 0
+
+
+def test_reserved_words_as_arguments_and_keywords_are_not_syntax_errors(tmp_path: Path) -> None:
+    script = ('N="A B"\necho fi done esac }\nif true; then :; fi\nfor x in a; do :; done\n'
+              'case x in x) : ;; esac\n{ :; }\ngrep -c "fi" /dev/null || :\n')
+    assert subprocess.run([BASH, "-n", "-c", script], capture_output=True).returncode == 0
+    assert names(extract(tmp_path, script)) == ["A", "B"]
 
 
 def test_tokenization_differences_elsewhere_do_not_block_the_list(tmp_path: Path) -> None:

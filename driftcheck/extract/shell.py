@@ -41,7 +41,6 @@ Semantics, as bash 5 evaluates them:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -54,7 +53,8 @@ _IFS_WS = " \t\n"
 _MAX_EXPANSION_DEPTH = 40  # variables expanding variables; far beyond any real harness, well within the stack
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_BACKSLASHES_NEWLINE = re.compile(rb"(\\+)\n")
+_ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[|\+?=)")
+_NAME_OR_PLUS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+")
 _WORD_BEFORE = re.compile(rb"\+?[A-Za-z0-9_]+")  # `[A-Za-z0-9_]+\+?` at the end, reversed
 
 
@@ -90,6 +90,15 @@ _TRANSPARENT = frozenset({
 })
 # A reserved word where a command name should be is a bash syntax error tree-sitter-bash lets through.
 _RESERVED_AS_COMMAND = frozenset({"then", "fi", "do", "done", "else", "elif", "esac", "}"})
+# A reserved word after a blank or an operator: where a command can start. The tree says which of
+# these tree-sitter-bash took for a command name (`X=1 fi` too, which bash would run as a command).
+_RESERVED_WORD = rb"(then|fi|do|done|else|elif|esac|\})(?=[ \t\r\n;&|)<>]|\Z)"
+_RESERVED_AFTER_BREAK = re.compile(rb"[\s;&|(!{`]" + _RESERVED_WORD)
+_RESERVED_AT_START = re.compile(_RESERVED_WORD)
+# Statements that can define or change a variable, in the order their events are recorded.
+_HANDLERS = {"variable_assignment": 0, "declaration_command": 1, "unset_command": 2, "command": 3,
+             "variable_name": 4, "expansion": 5, "binary_expression": 6, "postfix_expression": 7,
+             "unary_expression": 7}
 _MUTATING_COMMANDS = frozenset({"read", "mapfile", "readarray", "printf", "getopts", "let", "eval", "unset"})
 _ARITH_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
 # Text bash does not split into words here (the value lexer or nobody reads it).
@@ -105,7 +114,6 @@ _QUERY = """
 (binary_expression) @binary
 (postfix_expression) @step
 (unary_expression) @step
-(comment) @comment
 """
 
 
@@ -117,29 +125,37 @@ class _Stop(Exception):
         self.code, self.message, self.offset, self.key = code, message, offset, key
 
 
-@dataclass
+# The classes below are private records, made by hand with __slots__: a @dataclass costs ~0.15 ms to
+# create at import, paid by every check.
+
+
 class _Event:
     """One statement that defines, appends to, declares or changes a variable."""
 
-    name: str
-    kind: str  # def | append | decl | mutate | element | opaque | continued | prefix
-    node: Any  # what a finding points at
-    locate: Any = field(default=None, repr=False, compare=False)  # node -> (context, in_function, stmt)
-    maybe_local: bool = False  # `local`/`declare` without -g: a separate variable when inside a function
-    value: Any = None  # value node of def/append
-    op_end: int = 0  # byte offset just after `=`/`+=`
-    builtin: str | None = None  # declare/typeset/export/readonly/local
-    flags: str = ""  # `-` flags
-    plus_flags: str = ""  # `+` flags
-    detail: str = ""  # what a mutation is, e.g. "unset BYOK_STRIP_KEYS"
-    _place: Any = field(default=None, repr=False, compare=False)
+    __slots__ = ("name", "kind", "node", "locate", "maybe_local", "value", "op_end", "builtin", "flags",
+                 "plus_flags", "detail", "_place")
+
+    def __init__(self, name: str, kind: str, node: Any, locate: Any, value: Any = None, op_end: int = 0,
+                 builtin: str | None = None, flags: str = "", plus_flags: str = "", detail: str = "") -> None:
+        self.name = name
+        self.kind = kind  # def | append | decl | mutate | element | opaque | continued | prefix
+        self.node = node  # what a finding points at
+        self.locate = locate  # node -> (context, in_function, stmt)
+        self.maybe_local = False  # `local`/`declare` without -g: a separate variable when inside a function
+        self.value = value  # value node of def/append
+        self.op_end = op_end  # byte offset just after `=`/`+=`
+        self.builtin = builtin  # declare/typeset/export/readonly/local
+        self.flags = flags  # `-` flags
+        self.plus_flags = plus_flags  # `+` flags
+        self.detail = detail  # what a mutation is, e.g. "unset BYOK_STRIP_KEYS"
+        self._place: Any = None
 
     # Where a statement runs is found by walking up the tree, a few microseconds per event; most events
     # name variables the list never depends on, so it is worked out on first need.
     def _located(self) -> tuple[str | None, bool, Any]:
         if self._place is None:
             self._place = self.locate(self.node)
-        return self._place
+        return self._place  # type: ignore[no-any-return]
 
     @property
     def context(self) -> str | None:
@@ -165,30 +181,33 @@ class _Event:
         return int(self.node.start_byte)
 
 
-@dataclass
 class _Misparse:
     """A place where tree-sitter-bash's reading differs from bash's; fatal for the names it touches."""
 
-    offset: int
-    names: set[str]
-    why: str
-    fix: str
+    __slots__ = ("offset", "names", "why", "fix")
+
+    def __init__(self, offset: int, names: set[str], why: str, fix: str) -> None:
+        self.offset, self.names, self.why, self.fix = offset, names, why, fix
 
 
-@dataclass
 class _Ch:
     """One decoded character and the byte offset of the source text that produced it."""
 
-    text: str  # "" marks a quoted empty string (it still makes an array element)
-    origin: int
-    split: bool = False  # comes from an unquoted expansion: subject to word splitting
+    __slots__ = ("text", "origin", "split")
+
+    def __init__(self, text: str, origin: int, split: bool = False) -> None:
+        self.text = text  # "" marks a quoted empty string (it still makes an array element)
+        self.origin = origin
+        self.split = split  # comes from an unquoted expansion: subject to word splitting
 
 
-@dataclass
 class _Value:
-    kind: str  # "string" | "array"
-    chars: list[_Ch] = field(default_factory=list)  # string
-    elements: list[list[_Ch]] = field(default_factory=list)  # array
+    __slots__ = ("kind", "chars", "elements")
+
+    def __init__(self, kind: str, chars: list[_Ch] | None = None, elements: list[list[_Ch]] | None = None) -> None:
+        self.kind = kind  # "string" | "array"
+        self.chars = chars if chars is not None else []  # string
+        self.elements = elements if elements is not None else []  # array
 
 
 # UTF-8 lead bytes of code points U+40000 and above (unassigned planes, tags, private use). tree-sitter-bash's
@@ -230,60 +249,65 @@ def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedLi
         return ExtractedList(ref=ref, keys=None, findings=(Finding(
             "DC105", f"cannot read {source.display}: it contains U+{ord(char):X}, a character from a plane the bash "
             "parser cannot handle safely; remove it", source.display, line, column),))
-    return _Script(ref, source).extract()
+    # One analysis per file, shared by every list read from it (contracts often name one harness many times).
+    return source.analysis("bash", lambda: _Script(source)).extract(ref)
 
 
 class _Script:
-    def __init__(self, ref: ListRef, source: SourceFile) -> None:
-        self.ref = ref
+    """What one bash file says about its variables, gathered name by name as lists ask for them.
+
+    Only statements that mention a name can define or change it, so the events of a name are
+    collected from the places its letters occur (quotes and backslashes may sit between them)
+    instead of from every statement of the file: a 110 KB harness has thousands of commands and
+    a list touches a few hundred of them.
+    """
+
+    def __init__(self, source: SourceFile) -> None:
         self.source = source
         self.data: bytes = source.data
         self.tree = ts_tree(source, "bash")
         self.events: dict[str, list[_Event]] = {}
-        self.comments: list[Any] = []
         self.misparsed: list[_Misparse] = []
-        self.syntax_errors: list[Any] = []  # reserved words tree-sitter-bash accepted as command names
+        self._collected: set[str] = set()  # names whose events are complete
+        self._handled: set[Any] = set()  # statements already turned into events (for any name)
+        self._visited: set[Any] = set()  # nodes whose ancestors were already walked
+        self._everything = False
+        self._ansi_c: list[Any] | None = None
+        self._file_checked = False
+        self._syntax_error: Finding | None = None
         self._cache: dict[tuple[str, int], list[_Ch]] = {}
         self._resolving: set[str] = set()
 
     # ------------------------------------------------------------------ driver
 
-    def extract(self) -> ExtractedList:
-        root = self.tree.root_node
-        error = first_error_node(root)
-        if error is not None:
-            return self._fail([self._syntax_finding(error)])
-        self._collect(root)
-        if self.syntax_errors:
-            node = min(self.syntax_errors, key=lambda n: n.start_byte)
-            word = self._text(node)
-            return self._fail([self._finding(
-                "DC101", f"bash syntax error: unexpected `{word}` here (bash rejects the file at this line even though "
-                "tree-sitter-bash accepts it); fix the file so it parses", node.start_byte)])
-        name = self.ref.symbol
-        events = [e for e in self.events.get(name, []) if e.kind != "prefix"]
+    def extract(self, ref: ListRef) -> ExtractedList:
+        problem = self._check_file()
+        if problem is not None:
+            return self._fail(ref, [problem])
+        name = ref.symbol
+        events = [e for e in self._events(name) if e.kind != "prefix"]
         misparsed = [self._misparse_finding(name, m) for m in self.misparsed if name in m.names]
         if misparsed:
-            return self._fail(misparsed)
+            return self._fail(ref, misparsed)
         if not any(e.kind in ("def", "append", "element", "opaque", "continued") for e in events):
-            return self._fail([self._not_found()])
+            return self._fail(ref, [self._not_found(ref)])
         findings = self._check_definitions(name, events)
         if findings:
-            return self._fail(findings)
+            return self._fail(ref, findings)
         definition = next(e for e in events if e.kind == "def")
         allowances, pragma_findings = self._pragmas(definition)
         try:
             value = self._list_value(name, definition, events)
             keys = self._keys(name, value)
         except _Stop as stop:
-            return self._fail([self._finding(stop.code, stop.message, stop.offset, stop.key)] + pragma_findings)
+            return self._fail(ref, [self._finding(stop.code, stop.message, stop.offset, stop.key)] + pragma_findings)
         if pragma_findings:  # DC106 is an exit-2 finding: like every other, it withholds the list
-            return self._fail(pragma_findings)
+            return self._fail(ref, pragma_findings)
         findings = self._duplicates(name, keys)
         name_node = definition.node
         row, col = name_node.start_point
         return ExtractedList(
-            ref=self.ref,
+            ref=ref,
             keys=tuple(keys),
             findings=tuple(findings),
             definition=Key(name, row + 1, self.source.point_column(row, col)),
@@ -291,9 +315,28 @@ class _Script:
             allowances=tuple(allowances),
         )
 
-    def _fail(self, findings: list[Finding]) -> ExtractedList:
+    def _check_file(self) -> Finding | None:
+        """Problems of the whole file, whatever list is asked for: syntax errors and misparsed tokens."""
+        if not self._file_checked:
+            self._file_checked = True
+            root = self.tree.root_node
+            error = first_error_node(root)
+            if error is not None:
+                self._syntax_error = self._syntax_finding(error)
+            else:
+                reserved = self._reserved_word_command(root)
+                if reserved is not None:
+                    word = self._text(reserved)
+                    self._syntax_error = self._finding(
+                        "DC101", f"bash syntax error: unexpected `{word}` here (bash rejects the file at this line "
+                        "even though tree-sitter-bash accepts it); fix the file so it parses", reserved.start_byte)
+                else:
+                    self._check_tokens(root)
+        return self._syntax_error
+
+    def _fail(self, ref: ListRef, findings: list[Finding]) -> ExtractedList:
         findings.sort(key=lambda f: (f.line, f.column, f.code))
-        return ExtractedList(ref=self.ref, keys=None, findings=tuple(findings))
+        return ExtractedList(ref=ref, keys=None, findings=tuple(findings))
 
     def _finding(self, code: str, message: str, offset: int, key: str | None = None) -> Finding:
         line, column = self.source.position(offset)
@@ -316,49 +359,142 @@ class _Script:
                        f"`bash -n` accepts line {base.line}, rewrite that line in a simpler form)",
                        base.path, base.line, base.column)
 
-    def _not_found(self) -> Finding:
-        name = self.ref.symbol
-        prefixes = [e for e in self.events.get(name, []) if e.kind == "prefix"]
+    def _not_found(self, ref: ListRef) -> Finding:
+        name = ref.symbol
+        prefixes = [e for e in self._events(name) if e.kind == "prefix"]
         if prefixes:
             line = self._line(prefixes[0].start)
             return self._finding("DC100", f"{name!r} is not defined in {self.source.display}: line {line} only sets "
                                  f"it for the one command that follows (`{name}=... command`), which is not a "
                                  f"definition; define it on its own line, quoting a value with spaces: "
                                  f"{name}=\"KEY1 KEY2\"", prefixes[0].start)
+        self._collect_everything()  # only on this error path: the suggestion needs every variable
         candidates = {n for n, evs in self.events.items()
                       if any(e.kind in ("def", "append") and e.context is None for e in evs)}
-        return symbol_not_found(self.ref, self.source, candidates, "top-level variables")
+        return symbol_not_found(ref, self.source, candidates, "top-level variables")
 
     # ------------------------------------------------------------------ collection
 
-    def _collect(self, root: Any) -> None:
+    def _events(self, name: str) -> list[_Event]:
+        """Every statement that defines, declares or changes `name`, in file order."""
+        if name not in self._collected:
+            self._collected.add(name)
+            if not self._everything:
+                self._dispatch(self._statements_mentioning(name))
+            self.events.get(name, []).sort(key=lambda e: e.start)
+        return self.events.get(name, [])
+
+    def _statements_mentioning(self, name: str) -> list[Any]:
+        """The statements whose text holds `name`, possibly split by quotes or backslashes.
+
+        Every event for a name comes from the text of one of these statements (after quote
+        removal), so handling them all gives the name's complete history. Matches may overlap
+        (`ABA` in `ABABA`), so the search restarts one byte after each match start.
+        """
+        root = self.tree.root_node
+        pattern = _spelled(name)
+        visited = self._visited
+        found: list[Any] = []
+
+        def walk_up(node: Any) -> None:
+            # Every statement containing a span is an ancestor of the smallest node that does;
+            # an ancestor walked before had all of its own ancestors walked too.
+            while node is not None and node not in visited:
+                visited.add(node)
+                if node.type in _HANDLERS:
+                    found.append(node)
+                node = node.parent
+
+        match = pattern.search(self.data)
+        while match is not None:
+            walk_up(root.descendant_for_byte_range(match.start(), match.end()))
+            match = pattern.search(self.data, match.start() + 1)
+        for node in self._escaped_ansi_c_strings():  # `$'\x4cIST'` spells LIST without its letters
+            walk_up(node)
+        return found
+
+    def _escaped_ansi_c_strings(self) -> list[Any]:
+        """The $'...' strings with a backslash escape (rare in a harness), found once per file."""
+        if self._ansi_c is None:
+            self._ansi_c = []
+            root = self.tree.root_node
+            at = self.data.find(b"$'")
+            while at != -1:
+                node = root.descendant_for_byte_range(at, at + 2)
+                while node is not None and node.type != "ansi_c_string" and node.start_byte == at:
+                    node = node.parent
+                if node is not None and node.type == "ansi_c_string" and b"\\" in self.data[at:node.end_byte]:
+                    self._ansi_c.append(node)
+                at = self.data.find(b"$'", at + 2)
+        return self._ansi_c
+
+    def _collect_everything(self) -> None:
+        """Events for every name (the DC100 suggestion needs them): one query over the whole tree."""
+        if self._everything:
+            return
         from tree_sitter import QueryCursor
 
-        captures = QueryCursor(_query()).captures(root)
-        for node in captures.get("assign", []):
-            self._on_assignment(node)
-        for node in captures.get("decl", []):
-            self._on_declaration(node)
-            self._check_gaps(node)
-        for node in captures.get("unset", []):
-            self._on_unset(node, node.children[1:])
-            self._check_gaps(node)
-        for node in captures.get("cmd", []):
-            self._on_command(node)
-            self._check_gaps(node)
-        for node in captures.get("forvar", []):
-            loop = "select" if node.parent.children[0].type == "select" else "for"
-            self._add(node, "mutate", detail=f"`{loop} {self._text(node)} in ...` loop variable")
-        for node in captures.get("expansion", []):
-            self._on_expansion(node)
-        for node in captures.get("binary", []):
-            self._on_arithmetic_assignment(node)
-        for node in captures.get("step", []):
-            self._on_step(node)
-        self.comments = captures.get("comment", [])
-        self._check_tokens(root)
+        self._everything = True
+        captures = QueryCursor(_query()).captures(self.tree.root_node)
+        self._dispatch([node for nodes in captures.values() for node in nodes])
         for events in self.events.values():
             events.sort(key=lambda e: e.start)
+
+    def _dispatch(self, nodes: list[Any]) -> None:
+        """Turn statements into events, each statement once, kinds in a fixed order (stable ties)."""
+        handled = self._handled
+        todo = [n for n in nodes if n not in handled]
+        handled.update(todo)
+        todo.sort(key=lambda n: (_HANDLERS[n.type], n.start_byte))
+        for node in todo:
+            kind = node.type
+            if kind == "variable_assignment":
+                self._on_assignment(node)
+            elif kind == "declaration_command":
+                self._on_declaration(node)
+                self._check_gaps(node)
+            elif kind == "unset_command":
+                self._on_unset(node, node.children[1:])
+                self._check_gaps(node)
+            elif kind == "command":
+                self._on_command(node)
+                self._check_gaps(node)
+            elif kind == "variable_name":
+                self._on_loop_variable(node)
+            elif kind == "expansion":
+                self._on_expansion(node)
+            elif kind == "binary_expression":
+                self._on_arithmetic_assignment(node)
+            else:  # postfix_expression, unary_expression
+                self._on_step(node)
+
+    def _on_loop_variable(self, node: Any) -> None:
+        """`for NAME in ...`: the loop assigns NAME (any other variable_name is not a statement)."""
+        loop = node.parent
+        if loop is None or loop.type != "for_statement" or loop.child_by_field_name("variable") != node:
+            return
+        keyword = "select" if loop.children[0].type == "select" else "for"
+        self._add(node, "mutate", detail=f"`{keyword} {self._text(node)} in ...` loop variable")
+
+    def _reserved_word_command(self, root: Any) -> Any | None:
+        """The first reserved word (`fi`, `done`, `}` ...) tree-sitter-bash took for a command name.
+
+        bash rejects the file there; tree-sitter-bash accepts it as a command. A regex finds the
+        reserved words where a command can start; the tree says which are command names.
+        """
+        data = self.data
+        locate = root.descendant_for_byte_range
+        first = _RESERVED_AT_START.match(data)
+        for match in ([first] if first is not None else []) + list(_RESERVED_AFTER_BREAK.finditer(data)):
+            start, end = match.span(1)
+            node = locate(start, end)
+            if node.type != "word":
+                continue  # the keyword token of an if/loop/case/group: where it belongs
+            while node is not None and node.start_byte == start and node.end_byte == end:
+                if node.type == "command_name":
+                    return node
+                node = node.parent
+        return None
 
     def continues(self, end: int) -> bool:
         """A backslash right after a value tree-sitter ended: in bash the word goes on (`\\<newline>`, `\\<tab>`)."""
@@ -446,40 +582,82 @@ class _Script:
 
     def _on_declaration(self, decl: Any) -> None:
         builtin, flags, plus = self._declaration_flags(decl)
-        for child in decl.children[1:]:
-            if child.type == "variable_name":
-                event = self._add(child, "decl", builtin=builtin, flags=flags, plus_flags=plus,
+        for word in self._words([c for c in decl.children[1:] if c.type != "comment"]):
+            first = word[0]
+            if len(word) == 1 and first.type == "variable_name":
+                event = self._add(first, "decl", builtin=builtin, flags=flags, plus_flags=plus,
                                   detail=f"`{self._text(decl)[:60]}`")
                 event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
-            elif child.type == "variable_assignment":
-                value = child.child_by_field_name("value")
-                target = child.child_by_field_name("name")
+            elif first.type == "variable_assignment":  # read by _on_assignment; here only `-n` matters
+                value = first.child_by_field_name("value")
+                target = first.child_by_field_name("name")
                 if "n" in flags and value is not None and target is not None:
                     # `declare -n REF=NAME`: REF is an alias through which NAME can change.
-                    referenced = self._text(value).strip("'\"")
+                    referenced = self._word_text(value.start_byte, value.end_byte)
                     if _IDENT_TEXT.match(referenced):
                         self._add(value, "mutate", name=referenced,
                                   detail=f"name reference `{self._text(target)}` (declare -n)")
-            elif child.type not in ("word",) or not self._text(child).startswith(("-", "+")):
-                self._opaque(child, builtin)
+            elif len(word) > 1 or first.type != "word" or not self._text(first).startswith(("-", "+")):
+                self._declared_word(word, builtin, flags, plus)
+
+    def _declared_word(self, word: list[Any], builtin: str, flags: str, plus: str) -> None:
+        """A declaration argument tree-sitter did not read as one name or assignment (quoted, escaped, split)."""
+        first = word[0]
+        text = self._word_text(first.start_byte, word[-1].end_byte)
+        match = _ASSIGNED_NAME.match(text)
+        if match:
+            raw = self.data[first.start_byte:word[-1].end_byte].decode("utf-8", "replace")
+            self._add(first, "opaque", name=match.group(1), builtin=builtin, detail=f"`{builtin} {raw[:60]}`")
+        elif _IDENT_TEXT.match(text):  # `export LIST_"KEYS"`: the name bash sees, declared like any other
+            event = self._add(first, "decl", name=text, builtin=builtin, flags=flags, plus_flags=plus,
+                              detail=f"`{builtin} {text}`")
+            event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
+
+    def _words(self, nodes: list[Any]) -> list[list[Any]]:
+        """Arguments grouped as bash reads words: nodes that touch (or are joined by `\\<newline>`) are one.
+
+        tree-sitter-bash splits some words of declaration and unset commands (`LIST_'KEYS'` is a
+        variable_name and a raw_string to it); bash joins them.
+        """
+        words: list[list[Any]] = []
+        for node in nodes:
+            if words and not self.data[words[-1][-1].end_byte:node.start_byte].replace(b"\\\n", b""):
+                words[-1].append(node)
+            else:
+                words.append([node])
+        return words
+
+    def _word_text(self, start: int, end: int) -> str:
+        """The word's text after bash's quote removal, or, when it expands something at run time, its
+        text with quotes and backslashes dropped (what a name written in it would look like)."""
+        try:
+            chars, stop = _Lexer(self, defining="an argument", static=True)._word(start, end, array=True)
+            if stop == end:
+                return "".join(c.text for c in chars)
+        except _Stop:
+            pass
+        return self._loose_text(start, end)
+
+    def _loose_text(self, start: int, end: int) -> str:
+        raw = self.data[start:end].decode("utf-8", "replace")
+        return raw.replace('"', "").replace("'", "").replace("\\\n", "").replace("\\", "")
 
     def _opaque(self, node: Any, builtin: str) -> None:
-        """An argument of a declaration builtin that tree-sitter did not read as an assignment."""
-        text = self._text(node).replace('"', "").replace("'", "")
-        match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[|\+?=)", text)
+        """An argument of a declaration builtin run as a command (`builtin declare X=...`)."""
+        match = _ASSIGNED_NAME.match(self._word_text(node.start_byte, node.end_byte))
         if match:
             self._add(node, "opaque", name=match.group(1), builtin=builtin,
                       detail=f"`{builtin} {self._text(node)[:60]}`")
 
     def _on_unset(self, node: Any, args: list[Any]) -> None:
-        texts = [self._text(a) for a in args]
+        words = self._words([a for a in args if a.type != "comment"])
+        texts = [self._word_text(w[0].start_byte, w[-1].end_byte) for w in words]
         if any(t.startswith("-") and "f" in t for t in texts):
             return  # `unset -f` removes functions
-        for arg, text in zip(args, texts):
-            clean = text.replace('"', "").replace("'", "")
-            match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[.*\])?\Z", clean)
+        for word, text in zip(words, texts):
+            match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[.*\])?\Z", text)
             if match:
-                self._add(arg, "mutate", name=match.group(1), detail=f"`unset {clean}`")
+                self._add(word[0], "mutate", name=match.group(1), detail=f"`unset {text}`")
 
     def _on_command(self, node: Any) -> None:
         name_node = node.child_by_field_name("name")
@@ -488,8 +666,7 @@ class _Script:
         args = list(node.children_by_field_name("argument"))
         command = self._text(name_node)
         if command in _RESERVED_AS_COMMAND:
-            self.syntax_errors.append(name_node)
-            return
+            return  # a syntax error bash reports; _check_file finds it for the whole file
         while command in ("builtin", "command") and args:
             command, args = self._text(args[0]), args[1:]
         if command in _DECL_BUILTINS:
@@ -498,7 +675,7 @@ class _Script:
             return
         if command not in _MUTATING_COMMANDS:
             return
-        texts = [self._text(a).replace('"', "").replace("'", "") for a in args]
+        texts = [self._word_text(a.start_byte, a.end_byte) for a in args]
         if command == "unset":
             self._on_unset(node, args)
         elif command in ("read", "mapfile", "readarray"):
@@ -518,11 +695,13 @@ class _Script:
             if len(texts) >= 2 and _IDENT_TEXT.match(texts[1]):
                 self._add(args[1], "mutate", name=texts[1], detail=f"`getopts ... {texts[1]}`")
         elif command == "let":
-            for arg, text in zip(args, texts):
+            for arg in args:
+                text = self._loose_text(arg.start_byte, arg.end_byte)  # `let N=$x` still assigns N
                 for target in _arith_targets(text):
                     self._add(arg, "mutate", name=target, detail=f"`let {text}`")
         elif command == "eval":
-            for arg, text in zip(args, texts):
+            for arg in args:
+                text = self._loose_text(arg.start_byte, arg.end_byte)  # any name the evaluated text could spell
                 for match in re.finditer(r"(?<![$\w{#!])[A-Za-z_][A-Za-z0-9_]*", text):
                     self._add(arg, "mutate", name=match.group(0), detail="`eval` (the evaluated text may assign it)")
 
@@ -607,12 +786,26 @@ class _Script:
             f"end line {at} differently (write VAR='' instead of a trailing VAR=, and do not follow an assignment by "
             "a comment or redirection on the same line)"))
 
+    def _continuations(self) -> Iterator[int]:
+        """Offsets of the backslashes that continue a line right after a name character (or `+`).
+
+        bytes.find, not a regex: a regex scan of a 110 KB harness costs ~1 ms, the finds ~0.1 ms.
+        """
+        data = self.data
+        at = data.find(b"\\\n")
+        while at != -1:
+            # A name character right before: one backslash, which continues the line (`\\\\` would not).
+            if at > 0 and data[at - 1] in _NAME_OR_PLUS:
+                yield at
+            at = data.find(b"\\\n", at + 2)
+
     def _check_tokens(self, root: Any) -> None:
         """Where bash and tree-sitter-bash split words differently: a stray CR, a name split by `\\<newline>`."""
         data = self.data
-        for match in re.finditer(rb"\r", data):
-            at = match.start()
+        at = data.find(b"\r")
+        while at != -1:
             if self._quoted_or_comment(root, at):
+                at = data.find(b"\r", at + 1)
                 continue
             line_start = data.rfind(b"\n", 0, at) + 1
             line_end = data.find(b"\n", at)
@@ -627,10 +820,8 @@ class _Script:
                        "tree-sitter-bash (driftcheck's parser) reads as a blank")
                 fix = "remove it"
             self.misparsed.append(_Misparse(at, {m.group(0).decode() for m in _IDENT.finditer(text)}, why, fix))
-        for match in _BACKSLASHES_NEWLINE.finditer(data):  # a literal first byte: the engine skips ahead fast
-            if len(match.group(1)) % 2 == 0:
-                continue  # an even run of backslashes: the last one is escaped, no continuation
-            at = match.end(1) - 1  # the continuing backslash
+            at = data.find(b"\r", at + 1)
+        for at in self._continuations():
             after = at + 2
             # The word ending at the backslash, matched on the reversed bytes: searching for
             # `[A-Za-z0-9_]+\+?\Z` backtracks from every start (~15 us per continuation line).
@@ -833,12 +1024,13 @@ class _Script:
         if var == defining or var in self._resolving:
             raise _Stop("DC102", f"${var} refers to itself here, so its value depends on the environment; write the "
                         "keys literally", at)
+        events = self._events(var)  # collects var's statements, and with them any misparse that touches it
         for misparse in self.misparsed:
             if var in misparse.names and misparse.offset < at:
                 raise _Stop("DC101", self._misparse_finding(var, misparse).message, misparse.offset)
         definition: _Event | None = None
         appends: list[_Event] = []
-        for event in self.events.get(var, []):
+        for event in events:
             if event.kind == "prefix" or event.local_scope or event.start >= at:
                 continue  # scoped to one command or a function's local, or after the use
             if event.kind == "decl" and not (set(event.flags) - _HARMLESS_DECL_FLAGS) and not event.plus_flags:
@@ -862,7 +1054,7 @@ class _Script:
                             f"({event.detail or event.kind}) before this use; use a literal or a variable with "
                             "exactly one top-level definition", at)
         if definition is None:
-            later = [e for e in self.events.get(var, []) if e.kind == "def" and e.start >= at]
+            later = [e for e in events if e.kind == "def" and e.start >= at]
             why = (f"{var} is only defined later (line {self._line(later[0].start)})" if later
                    else f"{var} is not defined in this file (an environment variable?)")
             raise _Stop("DC102", f"${var} cannot be resolved statically: {why}; write the keys literally or define "
@@ -952,28 +1144,35 @@ class _Script:
     def _pragmas(self, definition: _Event) -> tuple[list[Any], list[Finding]]:
         """Pragma comments on the lines directly above the definition or at the end of its first line."""
         stmt = definition.stmt
-        first_row = stmt.start_point[0]
-        full_line: dict[int, Any] = {}
-        same_line: list[Any] = []
-        for comment in self.comments:
-            row = comment.start_point[0]
-            if row == first_row and comment.start_byte > stmt.start_byte:
-                same_line.append(comment)
-            elif row < first_row and comment.parent is not None and comment.parent.type == "program":
-                line_start = self.data.rfind(b"\n", 0, comment.start_byte) + 1
-                if not self.data[line_start:comment.start_byte].strip():
-                    full_line[row] = comment
-        above: list[Any] = []
-        row = first_row - 1
-        while row in full_line:
-            above.append(full_line[row])
-            row -= 1
-        triples = []
-        for comment in reversed(above):
-            triples.append(self._comment_triple(comment))
-        for comment in same_line:
-            triples.append(self._comment_triple(comment))
-        return collect_pragmas(triples, self.source.display)
+        root = self.tree.root_node
+        data = self.data
+        comments: list[Any] = []
+        row_start = data.rfind(b"\n", 0, stmt.start_byte) + 1
+        while row_start > 0:  # full-line top-level comments, upwards until the first other line
+            above = data.rfind(b"\n", 0, row_start - 1) + 1
+            line = data[above:row_start - 1]
+            at = above + len(line) - len(line.lstrip())
+            node = self._comment_at(root, at)
+            if node is None or node.parent is None or node.parent.type != "program":
+                break
+            comments.append(node)
+            row_start = above
+        comments.reverse()
+        line_end = data.find(b"\n", stmt.start_byte)
+        at = data.find(b"#", stmt.start_byte + 1, len(data) if line_end == -1 else line_end)
+        while at != -1:  # comments that start later on the definition's first line
+            node = self._comment_at(root, at)
+            if node is not None:
+                comments.append(node)
+            at = data.find(b"#", at + 1, len(data) if line_end == -1 else line_end)
+        return collect_pragmas([self._comment_triple(c) for c in comments], self.source.display)
+
+    def _comment_at(self, root: Any, at: int) -> Any | None:
+        """The comment starting at byte `at`, if one does (not a `#` inside a word, string or heredoc)."""
+        if self.data[at:at + 1] != b"#":
+            return None
+        node = root.descendant_for_byte_range(at, at + 1)
+        return node if node is not None and node.type == "comment" and node.start_byte == at else None
 
     def _comment_triple(self, comment: Any) -> tuple[str, int, int]:
         row, col = comment.start_point
@@ -983,10 +1182,11 @@ class _Script:
 class _Lexer:
     """Decodes one value's bytes exactly as bash expands an assignment value or array element."""
 
-    def __init__(self, script: _Script, defining: str) -> None:
+    def __init__(self, script: _Script, defining: str, static: bool = False) -> None:
         self.script = script
         self.data = script.data
         self.defining = defining
+        self.static = static  # no variable expansion: decoding a name, not a value
 
     # -- entry points
 
@@ -1176,6 +1376,8 @@ class _Lexer:
         return self.data[i:i + 2] == b"\\\n"
 
     def _expand(self, var: str, i: int, after: int, out: list[_Ch], quoted: bool, array: bool) -> int:
+        if self.static:
+            raise _Stop("DC102", f"${var} in {self.defining} is expanded at run time", i)
         chars = self.script.resolve(var, i, self.defining)
         if array and not quoted:
             for ch in chars:
@@ -1344,6 +1546,13 @@ def _is_arithmetic_command(node: Any) -> bool:
 
 def _strip_in(context: str | None) -> str:
     return (context or "").removeprefix("inside ")
+
+
+@lru_cache(maxsize=None)
+def _spelled(name: str) -> re.Pattern[bytes]:
+    """`name` as it can be written in bash source: quotes, backslashes and `\\<newline>` between its letters."""
+    between = rb"[\"'\\\n]*"  # a bare newline too: a superset costs nothing, a simpler pattern compiles 3x faster
+    return re.compile(between.join(re.escape(char.encode()) for char in name))
 
 
 @lru_cache(maxsize=None)
