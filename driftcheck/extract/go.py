@@ -15,19 +15,19 @@ build tags) is DC103 and an assignment to it (`m[k] = v`, `delete(m, k)`,
 parameter shadowing the name is not mistaken for the package variable. Sibling
 files are only parsed when their bytes mention a name that matters (the symbol,
 or a constant being resolved): a file that never spells the name can neither
-declare nor change it, and skipping it keeps a large package fast.
+declare nor change it, and skipping it keeps a large package fast. The per-file work (parse, syntax
+check, declaration index, directory listing) is done once per run and shared by every list read from
+the file or its package, so many lists in one file cost one analysis plus a lookup each.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 from operator import add
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from driftcheck.extract.common import (
     collect_pragmas,
@@ -44,6 +44,7 @@ from driftcheck.model import ExtractedList, Finding, Key, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
 
 Node = Any  # tree_sitter.Node
+T = TypeVar("T")
 
 _SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
 _HEX = "0123456789abcdefABCDEF"
@@ -53,8 +54,31 @@ _MUTATING_BUILTINS = {b"delete", b"clear", b"copy"}  # each changes its first ar
 
 
 def _q(text: str) -> str:
-    """A key or string quoted for a message (escapes control characters)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A key or string quoted for a message (escapes control characters).
+
+    Byte-identical to json.dumps(text, ensure_ascii=False), without importing json (~1 ms of every
+    check) for a helper that only error messages use.
+    """
+    return '"' + text.translate(_quote_table()) + '"'
+
+
+@lru_cache(maxsize=None)
+def _quote_table() -> dict[int, str]:
+    # json's ESCAPE_DCT: the short escapes, then \u00XX (lowercase hex) for the other C0 controls.
+    table = {ord(c): e for c, e in (("\\", "\\\\"), ('"', '\\"'), ("\b", "\\b"), ("\f", "\\f"),
+                                     ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))}
+    for code in range(0x20):
+        table.setdefault(code, f"\\u{code:04x}")
+    return table
+
+
+def _analysis(source: SourceFile, kind: str, build: Callable[[], T]) -> T:
+    """A per-file result built once per run and shared by every list read from (or next to) the file.
+
+    Kept on the SourceFile, which the run's SourceFiles caches per path, so it lives exactly as long
+    as the file's bytes and tree, and a rewritten copy (fix's overlay) starts afresh.
+    """
+    return source.analysis("go-" + kind, build)
 
 
 def _snippet(node: Node, limit: int = 80) -> str:
@@ -146,57 +170,70 @@ def _decode_raw(node: Node) -> bytes:
 
 # ---------------------------------------------------------------------------------------------
 # Per-file index of package-level declarations.
+#
+# Plain classes with __slots__ rather than dataclasses: creating a dataclass costs 0.15-0.3 ms at
+# import, paid by every pre-commit run, and nothing here needs the generated eq/repr.
 
 
-@dataclass
 class _Const:
-    name: str
-    file: "_GoFile"
-    name_node: Node
-    expr: Node | None  # None: more names than values (Go rejects it)
-    type_node: Node | None
+    __slots__ = ("name_node", "expr", "type_node")
+
+    def __init__(self, name_node: Node, expr: Node | None, type_node: Node | None) -> None:
+        self.name_node = name_node
+        self.expr = expr  # None: more names than values (Go rejects it)
+        self.type_node = type_node
 
 
-@dataclass
 class _Decl:
-    kind: str  # var | const | func | type
-    name_node: Node
-    spec: Node  # var_spec / const_spec / function_declaration / type_spec
-    decl: Node  # the var_declaration / const_declaration / ... holding it
+    __slots__ = ("kind", "name_node", "spec", "decl")
+
+    def __init__(self, kind: str, name_node: Node, spec: Node, decl: Node) -> None:
+        self.kind = kind  # var | const | func | type
+        self.name_node = name_node
+        self.spec = spec  # var_spec / const_spec / function_declaration / type_spec
+        self.decl = decl  # the var_declaration / const_declaration / ... holding it
 
 
-@dataclass
-class _GoFile:
-    source: SourceFile
-    root: Node
-    decls: dict[str, list[_Decl]] = field(default_factory=dict)
-    consts: dict[str, list[_Const]] = field(default_factory=dict)
-    package: str | None = None
+class _Index:
+    """A file's package clause and package-level declarations: built once per run, then read-only.
+
+    Holds tree nodes only, never the SourceFile it is cached on: a reference back would be a cycle
+    that keeps the file and its tree alive after the run's SourceFiles is dropped, until the cyclic
+    GC happens to run (a server or `fix` builds many SourceFiles in one process).
+    """
+
+    __slots__ = ("root", "decls", "consts", "package")
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.decls: dict[str, list[_Decl]] = {}
+        self.consts: dict[str, list[_Const]] = {}
+        self.package: str | None = None
 
     @classmethod
-    def index(cls, source: SourceFile, root: Node) -> "_GoFile":
-        gofile = cls(source, root)
+    def build(cls, root: Node) -> _Index:
+        index = cls(root)
         for top in root.named_children:
             if top.type == "package_clause":
                 for child in top.named_children:
                     if child.type == "package_identifier":
-                        gofile.package = child.text.decode("utf-8")
+                        index.package = child.text.decode("utf-8")
             elif top.type == "var_declaration":
                 for spec in _var_specs(top):
                     for name in _names(spec):
-                        gofile._add(name, _Decl("var", name, spec, top))
+                        index._add(name, _Decl("var", name, spec, top))
             elif top.type == "const_declaration":
-                gofile._index_consts(top)
+                index._index_consts(top)
             elif top.type == "function_declaration":
                 name = top.child_by_field_name("name")
                 if name is not None and name.text != b"init":  # several init funcs are allowed
-                    gofile._add(name, _Decl("func", name, top, top))
+                    index._add(name, _Decl("func", name, top, top))
             elif top.type == "type_declaration":
                 for spec in top.named_children:
                     name = spec.child_by_field_name("name") if spec.type in ("type_spec", "type_alias") else None
                     if name is not None:
-                        gofile._add(name, _Decl("type", name, spec, top))
-        return gofile
+                        index._add(name, _Decl("type", name, spec, top))
+        return index
 
     def _add(self, name: Node, decl: _Decl) -> None:
         text = name.text.decode("utf-8")
@@ -218,7 +255,25 @@ class _GoFile:
                 self._add(name, _Decl("const", name, spec, declaration))
                 expr = last_values[index] if index < len(last_values) else None
                 text = name.text.decode("utf-8")
-                self.consts.setdefault(text, []).append(_Const(text, self, name, expr, last_type))
+                self.consts.setdefault(text, []).append(_Const(name, expr, last_type))
+
+
+class _GoFile:
+    """A Go file as an extraction sees it: the SourceFile and its shared index."""
+
+    __slots__ = ("source", "root", "decls", "consts", "package")
+
+    def __init__(self, source: SourceFile, index: _Index) -> None:
+        self.source = source
+        self.root = index.root
+        self.decls = index.decls
+        self.consts = index.consts
+        self.package = index.package
+
+    @classmethod
+    def of(cls, source: SourceFile) -> _GoFile:
+        """The file with its index, built once per run: every list in the file or its package shares it."""
+        return cls(source, _analysis(source, "index", lambda: _Index.build(ts_tree(source, "go").root_node)))
 
     def where(self, node: Node) -> str:
         return f"{self.source.display}:{node.start_point[0] + 1}"
@@ -256,41 +311,21 @@ def _unparen(node: Node) -> Node:
 
 
 class _Package:
+    """One extraction's view of the package: which siblings it needed, and the problems they raised.
+
+    The expensive parts (directory listing, parse, index, syntax check) are per-file analyses shared
+    across extractions; the findings stay per extraction, since they name the list being read.
+    """
+
     def __init__(self, main: _GoFile, files: SourceFiles, symbol: str) -> None:
         self.main = main
         self.files = files
         self.symbol = symbol
         self.problems: list[Finding] = []  # unreadable or unparsable siblings that may matter
         self._reported: set[str] = set()
-        self._parsed: dict[Path, _GoFile | None] = {}
-        self._siblings = self._list_siblings()
-
-    def _list_siblings(self) -> list[Path]:
-        directory = self.main.source.path.parent
-        try:
-            entries = list(os.scandir(directory))
-        except OSError as exc:
-            self.problems.append(Finding(
-                "DC105", f"cannot list {directory.as_posix()} to find the other files of the Go package of "
-                f"{self.main.source.display}: {os.strerror(exc.errno or 0)}", self.main.source.display, 1, 1))
-            return []
-        names = []
-        for entry in entries:
-            name = entry.name
-            # Not part of the package build: _test.go files, and names the go tool ignores (_x.go, .x.go).
-            if not name.endswith(".go") or name.endswith("_test.go") or name[0] in "_.":
-                continue
-            if name == self.main.source.path.name:
-                continue
-            try:
-                if entry.is_dir():
-                    continue  # go/build skips directories
-                if entry.stat().st_size == 0:
-                    continue  # an empty file declares nothing
-            except OSError:
-                pass  # a broken link: load() below reports it
-            names.append(name)
-        return [directory / name for name in sorted(names)]
+        self._siblings, listing_problem = _analysis(main.source, "siblings", lambda: _list_siblings(main.source))
+        if listing_problem is not None:
+            self.problems.append(listing_problem)
 
     def files_mentioning(self, name: str) -> Iterator[_GoFile]:
         """The source file, then each sibling whose text spells `name` (parsed on first need)."""
@@ -305,24 +340,23 @@ class _Package:
                 continue
             if needle not in loaded.data:
                 continue
-            gofile = self._parse(path, loaded)
+            gofile = self._member(loaded)
             if gofile is not None:
                 yield gofile
 
-    def _parse(self, path: Path, source: SourceFile) -> _GoFile | None:
-        if path not in self._parsed:
-            root = ts_tree(source, "go").root_node
-            gofile: _GoFile | None = _GoFile.index(source, root)
-            main_package = self.main.package
-            if gofile is not None and main_package and gofile.package and gofile.package != main_package:
-                gofile = None  # another package (e.g. a `//go:build ignore` generator): not built with this one
-            elif (base := _go_syntax_error(source, root)) is not None:
-                self._report(source.display, Finding(
-                    "DC101", f"{base.message} (it is in the Go package of {self.main.source.display} and mentions "
-                    "a name the list depends on)", base.path, base.line, base.column))
-                gofile = None
-            self._parsed[path] = gofile
-        return self._parsed[path]
+    def _member(self, source: SourceFile) -> _GoFile | None:
+        """The sibling's index if it is built with this package and parses (else None, DC101 reported)."""
+        gofile = _GoFile.of(source)
+        main_package = self.main.package
+        if main_package and gofile.package and gofile.package != main_package:
+            return None  # another package (e.g. a `//go:build ignore` generator): not built with this one
+        base = _file_syntax_error(source)
+        if base is not None:
+            self._report(source.display, Finding(
+                "DC101", f"{base.message} (it is in the Go package of {self.main.source.display} and mentions "
+                "a name the list depends on)", base.path, base.line, base.column))
+            return None
+        return gofile
 
     def _report(self, path: str, finding: Finding) -> None:
         if path not in self._reported:
@@ -332,8 +366,40 @@ class _Package:
     def decls(self, name: str) -> list[tuple[_GoFile, _Decl]]:
         return [(f, d) for f in self.files_mentioning(name) for d in f.decls.get(name, ())]
 
-    def consts(self, name: str) -> list[_Const]:
-        return [c for f in self.files_mentioning(name) for c in f.consts.get(name, ())]
+    def consts(self, name: str) -> list[tuple[_GoFile, _Const]]:
+        return [(f, c) for f in self.files_mentioning(name) for c in f.consts.get(name, ())]
+
+
+def _list_siblings(main: SourceFile) -> tuple[list[Path], Finding | None]:
+    """The other files of `main`'s directory that the go tool builds into its package, sorted.
+
+    Listed once per run per file (a snapshot, like the file's bytes); a directory that cannot be
+    listed gives no siblings and the DC105 every extraction from `main` reports.
+    """
+    directory = main.path.parent
+    try:
+        entries = list(os.scandir(directory))
+    except OSError as exc:
+        return [], Finding(
+            "DC105", f"cannot list {directory.as_posix()} to find the other files of the Go package of "
+            f"{main.display}: {os.strerror(exc.errno or 0)}", main.display, 1, 1)
+    names = []
+    for entry in entries:
+        name = entry.name
+        # Not part of the package build: _test.go files, and names the go tool ignores (_x.go, .x.go).
+        if not name.endswith(".go") or name.endswith("_test.go") or name[0] in "_.":
+            continue
+        if name == main.path.name:
+            continue
+        try:
+            if entry.is_dir():
+                continue  # go/build skips directories
+            if entry.stat().st_size == 0:
+                continue  # an empty file declares nothing
+        except OSError:
+            pass  # a broken link: load() below reports it
+        names.append(name)
+    return [directory / name for name in sorted(names)], None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,11 +483,11 @@ class _Evaluator:
                            "(dot-imports and _test.go files are not evaluated); write the key as a string literal "
                            "or declare it with const")
         if len(defs) > 1:
-            places = ", ".join(d.file.where(d.name_node) for d in defs)
+            places = ", ".join(f.where(c.name_node) for f, c in defs)
             raise _Problem("DC103", f"{what()} is declared more than once in the package ({places}; build tags?), "
                            "so its value depends on the build; keep exactly one declaration")
-        const = defs[0]
-        here = const.file.where(const.name_node)
+        gofile, const = defs[0]
+        here = gofile.where(const.name_node)
         if const.expr is None:
             raise _Problem("DC102", f"{what(here)} has no matching value (more names than values); Go rejects "
                            "this — give every constant a value")
@@ -431,7 +497,7 @@ class _Evaluator:
         if _mentions_iota(const.expr):
             raise _Problem("DC102", f"{what(here)} is an iota constant, not a string; write the key as a string "
                            "literal or a string const")
-        return self.value_bytes(const.file.source, const.expr, f"constant {name} ({here})")
+        return self.value_bytes(gofile.source, const.expr, f"constant {name} ({here})")
 
 
 def _operator_type(node: Node) -> str | None:
@@ -710,11 +776,13 @@ def _pragma_comments(source: SourceFile, root: Node, decl: _Decl) -> list[tuple[
 # The list value.
 
 
-@dataclass
 class _Value:
-    keys: list[Key]
-    findings: list[Finding]
-    literal: Node | None
+    __slots__ = ("keys", "findings", "literal")
+
+    def __init__(self, keys: list[Key], findings: list[Finding], literal: Node | None) -> None:
+        self.keys = keys
+        self.findings = findings
+        self.literal = literal
 
 
 def _array_length(node: Node) -> int | None:
@@ -875,16 +943,19 @@ _OTHER_BRACKETS = frozenset({"index_expression", "slice_expression", "parenthesi
                              "type_assertion_expression", "array_type", "map_type", "composite_literal"})
 
 
-@dataclass(frozen=True)
 class _Kinds:
     """tree-sitter-go symbol ids (a kind name can have several), for integer tests in the line loop."""
 
-    semicolon_after: frozenset[int]
-    semicolon_lists: frozenset[int]
-    line_end_ok: frozenset[int]  # a newline whose smallest enclosing node is one of these is fine
-    comment: frozenset[int]
-    raw_string: frozenset[int]
-    rune: frozenset[int]
+    __slots__ = ("semicolon_after", "semicolon_lists", "line_end_ok", "comment", "raw_string", "rune")
+
+    def __init__(self, semicolon_after: frozenset[int], semicolon_lists: frozenset[int], line_end_ok: frozenset[int],
+                 comment: frozenset[int], raw_string: frozenset[int], rune: frozenset[int]) -> None:
+        self.semicolon_after = semicolon_after
+        self.semicolon_lists = semicolon_lists
+        self.line_end_ok = line_end_ok  # a newline whose smallest enclosing node is one of these is fine
+        self.comment = comment
+        self.raw_string = raw_string
+        self.rune = rune
 
 
 @lru_cache(maxsize=None)
@@ -907,6 +978,11 @@ def _kinds() -> _Kinds:
 # What may stand at the top level of a Go file (tree-sitter-go also accepts statements there).
 _TOP_LEVEL = frozenset({"package_clause", "import_declaration", "const_declaration", "var_declaration",
                         "type_declaration", "function_declaration", "method_declaration", "comment"})
+
+
+def _file_syntax_error(source: SourceFile) -> Finding | None:
+    """`_go_syntax_error` of the file, checked once per run (the main file and siblings alike)."""
+    return _analysis(source, "syntax", lambda: _go_syntax_error(source, ts_tree(source, "go").root_node))
 
 
 def _go_syntax_error(source: SourceFile, root: Node) -> Finding | None:
@@ -1056,12 +1132,12 @@ def _comma_list(node: Node | None) -> str | None:
 
 def extract(ref: ListRef, source: SourceFile, files: SourceFiles) -> ExtractedList:
     """Extract `ref.symbol` from a Go file: keys with locations, or DC1xx findings and no keys."""
-    root = ts_tree(source, "go").root_node
-    error = _go_syntax_error(source, root)
+    error = _file_syntax_error(source)
     if error is not None:
         return ExtractedList(ref=ref, keys=None, findings=(error,))
     symbol = ref.symbol
-    main = _GoFile.index(source, root)
+    main = _GoFile.of(source)
+    root = main.root
     package = _Package(main, files, symbol)
     own = main.decls.get(symbol, [])
     variables = [d for d in own if d.kind == "var"]
