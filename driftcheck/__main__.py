@@ -1,5 +1,5 @@
 import sys
 
-from driftcheck.cli import main
+from driftcheck.console import main
 
 sys.exit(main())

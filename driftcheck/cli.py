@@ -7,6 +7,7 @@ starts as fast as the parsers allow.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -25,6 +26,7 @@ _LAZY_COMMANDS = {
     "e2e": ("driftcheck.e2e.cli", "e2e", "Run the byok provisioning lifecycle, gated by the check."),
     "platform": ("driftcheck.platform.cli", "platform", "The embedded reference platform."),
 }
+_LONG_RUNNING = frozenset({"e2e", "platform"})
 
 
 class LazyGroup(click.Group):
@@ -33,6 +35,8 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _LAZY_COMMANDS:
+            if name in _LONG_RUNNING:
+                gc.enable()  # off for short checks (driftcheck.console); a server or a lifecycle needs it
             module, attribute, _ = _LAZY_COMMANDS[name]
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
@@ -189,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # reading inputs is DC105; this is writing the result (a full disk, a closed pipe)
+        where = exc.filename or "standard output"
+        click.echo(f"driftcheck: cannot write to {where}: {exc.strerror or exc}; the result was not reported", err=True)
+        return 2
     except Exception as exc:  # a bug of ours must still fail closed: exit 2, one line, no traceback
         if os.environ.get("DRIFTCHECK_DEBUG"):
             raise

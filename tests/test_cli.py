@@ -186,3 +186,49 @@ def test_run_signals_pass_through(tmp_path, driftcheck):
 def test_version_and_module_entry(driftcheck):
     run = driftcheck("--version")
     assert run.code == 0 and "driftcheck, version 0.1.0" in run.out
+
+
+# --------------------------------------------------------------------------- the console process
+# driftcheck.console ends a short check with os._exit after flushing (no interpreter teardown), so
+# what was printed must still arrive whole, and a failure to print must still fail the run.
+
+
+def test_a_large_report_through_a_pipe_arrives_whole(tmp_path, driftcheck):
+    # Fifty drifted contracts: far more than one pipe buffer of JSON, all of it flushed before exit.
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "drift-missing", root)
+    (root / "driftcheck.toml").write_text("".join(
+        f'[[contract]]\nname = "c{i}"\nsource = "{GO}:platformManagedDirectLLMBypassKeys"\n'
+        f'mirrors = ["{SH}:BYOK_STRIP_KEYS"]\n' for i in range(50)))
+    run = driftcheck("check", "--root", str(root), "--format", "json")
+    assert run.code == 1 and len(run.out) > 65536
+    assert [c["name"] for c in run.json["contracts"]] == [f"c{i}" for i in range(50)]
+
+
+def test_a_report_that_cannot_be_written_fails_the_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "driftcheck", "check", "--root", str(FIXTURES / "in-sync")],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_long_running_commands_turn_the_cycle_collector_back_on():
+    import gc
+
+    from driftcheck.cli import LazyGroup, cli
+
+    gc.disable()
+    try:
+        LazyGroup.get_command(cli, None, "check")  # type: ignore[arg-type]
+        assert not gc.isenabled()
+        LazyGroup.get_command(cli, None, "e2e")  # type: ignore[arg-type]
+        assert gc.isenabled()
+    finally:
+        gc.enable()
