@@ -8,6 +8,7 @@ heredocs, case statements and a command-prefix assignment around the list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 CANONICAL_KEYS = (
@@ -24,17 +25,25 @@ GO_SYMBOL = "platformManagedDirectLLMBypassKeys"
 SH_SYMBOL = "BYOK_STRIP_KEYS"
 
 
-def go_source(keys: list[str], symbol: str = GO_SYMBOL, filler_functions: int = 47) -> str:
+def _go_map(symbol: str, keys: list[str]) -> str:
     width = max(len(k) for k in keys) + 3
     entries = "".join(f'\t{(chr(34) + k + chr(34) + ":").ljust(width)} {{}},\n' for k in keys)
+    return f"var {symbol} = map[string]struct{{}}{{\n{entries}}}\n\n"
+
+
+def go_source(keys: list[str], symbol: str = GO_SYMBOL, filler_functions: int = 47,
+              extra: Sequence[tuple[str, str, list[str]]] = ()) -> str:
     parts = [
         "package handlers\n\n",
         'import (\n\t"encoding/json"\n\t"net/http"\n\t"strings"\n)\n\n',
         "// Keys that platform-managed workspaces may not write directly; the harness keeps\n",
         "// BYOK_STRIP_KEYS in sync (e.g. ANTHROPIC_API_KEY is mentioned here but is not a key).\n",
-        f"var {symbol} = map[string]struct{{}}{{\n{entries}}}\n\n",
+        _go_map(symbol, keys),
+        *(_go_map(go, subset) for go, _, subset in extra),
     ]
+    symbols = [symbol, *(go for go, _, _ in extra)]
     for index in range(filler_functions):
+        symbol = symbols[index % len(symbols)]
         parts.append(
             f"// handleSecretWrite{index} validates a secret write (variant {index}).\n"
             f"func handleSecretWrite{index}(w http.ResponseWriter, r *http.Request) {{\n"
@@ -53,7 +62,8 @@ def go_source(keys: list[str], symbol: str = GO_SYMBOL, filler_functions: int = 
     return "".join(parts)
 
 
-def sh_source(keys: list[str], symbol: str = SH_SYMBOL, filler_functions: int = 252) -> str:
+def sh_source(keys: list[str], symbol: str = SH_SYMBOL, filler_functions: int = 252,
+              extra: Sequence[tuple[str, str, list[str]]] = ()) -> str:
     listed = " \\\n".join(keys)
     parts = [
         "#!/usr/bin/env bash\n",
@@ -62,13 +72,16 @@ def sh_source(keys: list[str], symbol: str = SH_SYMBOL, filler_functions: int = 
         'PLATFORM_URL="${PLATFORM_URL:-http://127.0.0.1:8080}"\n',
         "# Keep this strip-list BYTE-IN-SYNC with secrets.go platformManagedDirectLLMBypassKeys.\n",
         f'{symbol}="{listed}"\n\n',
+        *(f'{sh}="{" ".join(subset)}"\n' for _, sh, subset in extra),
         "strip_keys() {\n"
         f'  {symbol}="${symbol}" python3 -c \'import os,sys; print(os.environ["{symbol}"])\'\n'
         "}\n\n",
         "cat <<'EOF' > /dev/null\n"
         f"{symbol}=\"NOT_A_KEY ALSO_NOT_A_KEY\"  # inside a heredoc: never a definition\nEOF\n\n",
     ]
+    symbols = [symbol, *(sh for _, sh, _ in extra)]
     for index in range(filler_functions):
+        symbol = symbols[index % len(symbols)]
         parts.append(
             f"provision_arm_{index}() {{\n"
             "  local ws_id=$1 arm=$2 key\n"
@@ -86,15 +99,41 @@ def sh_source(keys: list[str], symbol: str = SH_SYMBOL, filler_functions: int = 
     return "".join(parts)
 
 
+def shared_symbols(contracts: int) -> list[tuple[str, str, list[str]]]:
+    """(Go map, bash list, keys) of each contract when all live in the same two files.
+
+    The first is the real list; the others hold five keys each, a rotating slice of the real ones.
+    """
+    pairs = [(GO_SYMBOL, SH_SYMBOL, list(CANONICAL_KEYS))]
+    for index in range(1, contracts):
+        start = index % len(CANONICAL_KEYS)
+        subset = [CANONICAL_KEYS[(start + k) % len(CANONICAL_KEYS)] for k in range(5)]
+        pairs.append((f"{GO_SYMBOL}{index}", f"{SH_SYMBOL}_{index}", subset))
+    return pairs
+
+
 def write_repo(root: Path, keys: list[str] | None = None, scale: int = 1, contracts: int = 1,
-               mirror_keys: list[str] | None = None) -> Path:
-    """A repository with `contracts` contracts over copies of the two files, `scale` times the real size."""
+               mirror_keys: list[str] | None = None, shared: bool = False) -> Path:
+    """A repository with `contracts` contracts, `scale` times the real size.
+
+    Contracts are over copies of the two files (one pair per contract), or with `shared`, all in
+    the same two files: the Go file holds every map and the harness every list, which each
+    filler function uses in turn.
+    """
     keys = list(keys or CANONICAL_KEYS)
     mirror = list(mirror_keys if mirror_keys is not None else keys)
     go_dir = root / Path(GO_PATH).parent
     sh_dir = root / Path(SH_PATH).parent
     go_dir.mkdir(parents=True, exist_ok=True)
     sh_dir.mkdir(parents=True, exist_ok=True)
+    if shared and contracts > 1:
+        pairs = shared_symbols(contracts)
+        (root / GO_PATH).write_text(go_source(keys, filler_functions=47 * scale, extra=pairs[1:]))
+        (root / SH_PATH).write_text(sh_source(mirror, filler_functions=252 * scale, extra=pairs[1:]))
+        (root / "driftcheck.toml").write_text("\n".join(
+            f'[[contract]]\nname = "c{index}"\nsource = "{GO_PATH}:{go}"\nmirrors = ["{SH_PATH}:{sh}"]\n'
+            for index, (go, sh, _) in enumerate(pairs)))
+        return root
     (root / GO_PATH).write_text(go_source(keys, filler_functions=47 * scale))
     (root / SH_PATH).write_text(sh_source(mirror, filler_functions=252 * scale))
     if contracts > 1:

@@ -21,11 +21,11 @@ RUN = REPO / "benchmarks" / "run.py"
 
 QUICK_ROWS = {
     "python:pass", "python:imports", "python:imports+libcst",
-    "floor:1x", "driftcheck:1x", "naive:1x", "ast-grep:1x",
+    "floor:1x", "floor:1x-lean", "driftcheck:1x", "naive:1x", "ast-grep:1x",
     "driftcheck:1x+sh-config", "floor:1x+py", "driftcheck:1x+py",
     "floor:4x", "driftcheck:4x",
     "floor:100x", "driftcheck:100x",
-    "floor:c10", "driftcheck:c10",
+    "floor:c10", "driftcheck:c10", "floor:c10-files", "driftcheck:c10-files",
 }
 NUMBERS = ("median_s", "min_s", "max_s", "cpu_median_s", "ratio_to_floor", "ratio_to_floor_1x", "cpu_ratio_to_floor")
 
@@ -75,12 +75,17 @@ def test_quick_run_ratios_are_numbers(report: dict) -> None:
             assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (row["id"], name, value)
         assert row["min_s"] <= row["median_s"] <= row["max_s"], row["id"]
     rows = {row["id"]: row for row in report["rows"]}
-    for row_id in ("floor:1x", "floor:4x", "floor:c10", "floor:1x+py"):
+    for row_id in ("floor:1x", "floor:4x", "floor:c10", "floor:c10-files", "floor:1x+py"):
         assert rows[row_id]["ratio_to_floor"] == 1.0
     assert rows["driftcheck:1x+py"]["floor"] == "floor:1x+py"
     assert rows["driftcheck:c10"]["floor"] == "floor:c10"
+    assert rows["driftcheck:c10-files"]["floor"] == "floor:c10-files"
+    # Ten contracts in one real-sized pair of files read about the real size; ten pairs read ten times more.
+    assert 150_000 < rows["floor:c10"]["size_bytes"] < 250_000
+    assert rows["floor:c10-files"]["size_bytes"] > 9 * 150_000
     targets = report["targets"]
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio"], float)
+    assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio_to_lean_floor"], float)
     assert [entry["scale"] for entry in targets["linearity"]] == [4]
 
 
