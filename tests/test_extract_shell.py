@@ -381,6 +381,8 @@ SPELLED_CHANGES = {
     "printf-v-split": ("L='A B'\nprintf -v LIST'_KEYS' '%s' C\n", ("DC104", 2, 11)),
     "eval-split": ('L="A B"\neval "LIST_K"\'EYS=C\'\n', ("DC104", 2, 6)),
     "unset-ansi-c-escape": ("L='A B'\nunset $'\\x4cIST_KEYS'\n", ("DC104", 2, 7)),
+    "eval-ansi-c": ("L='A B'\neval $'LIST'_KEYS=C\n", ("DC104", 2, 6)),
+    "let-ansi-c-escape": ("L='A B'\nlet $'\\x4cIST_KEYS'=1\n", ("DC104", 2, 5)),
     "declare-split": ("L='A B'\ndeclare LIST_'KEYS'=C\n", ("DC103", 2, 9)),
     "export-quoted-assignment": ('L="A B"\nexport "LIST_KEYS=C"\n', ("DC103", 2, 8)),
 }

@@ -638,6 +638,11 @@ class _Script:
             pass
         return self._loose_text(start, end)
 
+    def _readings(self, node: Any) -> set[str]:
+        """An argument as bash passes it (quotes removed, $'...' decoded) and with only its quotes dropped:
+        `let`/`eval` evaluate it again, so a name in either reading may be assigned (`let N=$x` too)."""
+        return {self._word_text(node.start_byte, node.end_byte), self._loose_text(node.start_byte, node.end_byte)}
+
     def _loose_text(self, start: int, end: int) -> str:
         raw = self.data[start:end].decode("utf-8", "replace")
         return raw.replace('"', "").replace("'", "").replace("\\\n", "").replace("\\", "")
@@ -696,14 +701,14 @@ class _Script:
                 self._add(args[1], "mutate", name=texts[1], detail=f"`getopts ... {texts[1]}`")
         elif command == "let":
             for arg in args:
-                text = self._loose_text(arg.start_byte, arg.end_byte)  # `let N=$x` still assigns N
-                for target in _arith_targets(text):
-                    self._add(arg, "mutate", name=target, detail=f"`let {text}`")
+                for target in sorted({t for text in self._readings(arg) for t in _arith_targets(text)}):
+                    self._add(arg, "mutate", name=target, detail=f"`let {self._text(arg)}`")
         elif command == "eval":
             for arg in args:
-                text = self._loose_text(arg.start_byte, arg.end_byte)  # any name the evaluated text could spell
-                for match in re.finditer(r"(?<![$\w{#!])[A-Za-z_][A-Za-z0-9_]*", text):
-                    self._add(arg, "mutate", name=match.group(0), detail="`eval` (the evaluated text may assign it)")
+                names = {m.group(0) for text in self._readings(arg)
+                         for m in re.finditer(r"(?<![$\w{#!])[A-Za-z_][A-Za-z0-9_]*", text)}
+                for name in sorted(names):
+                    self._add(arg, "mutate", name=name, detail="`eval` (the evaluated text may assign it)")
 
     def _on_expansion(self, node: Any) -> None:
         operator = node.child_by_field_name("operator")
