@@ -27,16 +27,20 @@ def main() -> int:
 
 def _exit_now(code: int) -> None:
     """Flush what was printed, then end the process without the interpreter's teardown."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass  # the reader went away (`| head`): nothing left to tell it
-    except OSError as exc:  # e.g. a full disk under `> report.txt`: the result never reached anyone
-        print(f"driftcheck: cannot write the report to standard output ({exc.strerror}); could not "
-              "report a result", file=sys.stderr)
-        code = 2
-    try:
-        sys.stderr.flush()
-    except OSError:
-        pass
+    # A stream is None when the process was started with that descriptor closed (`driftcheck check >&-`).
+    if sys.stdout is not None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass  # the reader went away (`| head`): nothing left to tell it
+        except OSError as exc:  # e.g. a full disk under `> report.txt`: the result never reached anyone
+            if sys.stderr is not None:
+                print(f"driftcheck: cannot write the report to standard output ({exc.strerror}); could not "
+                      "report a result", file=sys.stderr)
+            code = 2
+    if sys.stderr is not None:
+        try:
+            sys.stderr.flush()
+        except OSError:
+            pass
     os._exit(code)

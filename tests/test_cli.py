@@ -232,3 +232,16 @@ def test_long_running_commands_turn_the_cycle_collector_back_on():
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_a_closed_standard_stream_does_not_change_the_verdict(closed):
+    import subprocess
+    import sys
+
+    command = f'exec "$@" {closed}'
+    proc = subprocess.run(["bash", "-c", command, "bash", sys.executable, "-m", "driftcheck", "check", "--root",
+                           str(FIXTURES / "in-sync")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert ("in sync" in proc.stdout) == (not closed.startswith(">&-"))
