@@ -1,7 +1,10 @@
 """Bash extractor: a `NAME=...` list in a shell script, with the file position of every key.
 
 tree-sitter-bash finds the statements (definitions, appends, `unset`, `read`, ...) and
-their context (top level, function, `if`, loop, subshell, `&&` list, pipeline). The
+their context (top level, function, `if`, loop, subshell, `&&` list, pipeline). Only the
+statements that spell a name the list depends on are read — bash removes quotes and
+backslashes from names too, so `unset LIST_'KEYS'` and `unset $'\\x4cIST_KEYS'` count; words
+tree-sitter splits in two inside `declare`/`unset` are joined as bash joins them. The
 value of the one top-level definition is then decoded from its exact source bytes by a
 small bash word lexer below, because tree-sitter-bash keeps escapes raw and splits words
 in ways bash does not (it is a structure parser, not an evaluator). Where the two could
