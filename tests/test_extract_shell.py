@@ -395,6 +395,49 @@ def test_changes_that_split_the_name_with_quotes_are_found(tmp_path: Path, case:
     assert failed(extract(tmp_path, script, "LIST_KEYS")) == [finding]
 
 
+# Changes an adversarial review found behind quoting bash removes, wrappers that run a command,
+# and builtins that assign (each confirmed with bash: the list does not end as defined).
+HIDDEN_CHANGES = {
+    "unset-locale-quoted-tail": ('L="A B"\nunset LIST_$"KEYS"\n', ("DC104", 2, 7)),
+    "unset-empty-ansi-c": ("L=\"A B\"\nunset LIST$''_KEYS\n", ("DC104", 2, 7)),
+    "declare-ansi-c-tail": ("L=\"A B\"\ndeclare LIST_$'KEYS'=C\n", ("DC103", 2, 9)),
+    "quoted-command-name": ("L=\"A B\"\n'unset' LIST_KEYS\n", ("DC104", 2, 9)),
+    "escaped-command-name": ('L="A B"\ntrue; \\unset LIST_KEYS\n', ("DC104", 2, 14)),
+    "command-p": ('L="A B"\ncommand -p unset LIST_KEYS\n', ("DC104", 2, 18)),
+    "builtin-dashdash": ('L="A B"\nbuiltin -- unset LIST_KEYS\n', ("DC104", 2, 18)),
+    "time-prefix": ('L="A B"\ntime unset LIST_KEYS\n', ("DC104", 2, 12)),
+    "builtin-declare-upper": ('builtin declare -u LIST_KEYS\nL="a b"\n', ("DC102", 1, 20)),
+    "getopts-locale-string": ('L="A B"\ngetopts ab $"LIST_KEYS"\n', ("DC104", 2, 12)),
+    "printf-locale-string": ('L="A B"\nprintf -v $"LIST_KEYS" %s C\n', ("DC104", 2, 11)),
+    "arithmetic-quoted": ('L="A B"\n(( "LIST_KEYS" = 1 ))\n', ("DC104", 2, 4)),
+    "arithmetic-expansion-quoted": ('L="A B"\n: $(( "LIST_KEYS" = 1 ))\n', ("DC104", 2, 7)),
+    "wait-p": ('L="A B"\nsleep 0 & wait -p LIST_KEYS\n', ("DC104", 2, 19)),
+    "trap-return": ("L=\"A B\"\ntrap 'LIST_KEYS=C' RETURN\n", ("DC104", 2, 6)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HIDDEN_CHANGES))
+def test_changes_hidden_by_quoting_wrappers_or_builtins_are_found(tmp_path: Path, case: str) -> None:
+    script, finding = HIDDEN_CHANGES[case]
+    script = script.replace("L=", "LIST_KEYS=", 1) + "true\n"  # `true`: sourcing ends well (trap, wait)
+    defined = ["a", "b"] if "builtin-declare" in case else ["A", "B"]
+    assert bash_list(tmp_path, script, "LIST_KEYS") != defined
+    assert failed(extract(tmp_path, script, "LIST_KEYS")) == [finding]
+
+
+def test_command_v_only_describes_and_changes_nothing(tmp_path: Path) -> None:
+    script = 'N="A B"\ncommand -v unset N >/dev/null\ncommand -V unset >/dev/null\n'
+    assert bash_list(tmp_path, script) == ["A", "B"]
+    assert names(extract(tmp_path, script)) == ["A", "B"]
+
+
+def test_a_backslash_newline_inside_a_name_fails_closed_for_both_halves(tmp_path: Path) -> None:
+    # bash reads `export LIST_\<newline>KEYS=...` as LIST_KEYS; tree-sitter as LIST_ and a command KEYS=...
+    script = 'export LIST_\\\nKEYS="A B"\n'
+    for symbol in ("LIST_KEYS", "KEYS"):
+        assert failed(extract(tmp_path, script, symbol))[0][0] == "DC101"
+
+
 def test_an_expanded_variable_changed_before_use_through_a_split_name_is_dc102(tmp_path: Path) -> None:
     script = 'BASE="A B"\nunset "BA"SE\nN="$BASE C"\n'
     assert bash_list(tmp_path, script) == ["C"]

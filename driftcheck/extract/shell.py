@@ -102,7 +102,9 @@ _RESERVED_AT_START = re.compile(_RESERVED_WORD)
 _HANDLERS = {"variable_assignment": 0, "declaration_command": 1, "unset_command": 2, "command": 3,
              "variable_name": 4, "expansion": 5, "binary_expression": 6, "postfix_expression": 7,
              "unary_expression": 7}
-_MUTATING_COMMANDS = frozenset({"read", "mapfile", "readarray", "printf", "getopts", "let", "eval", "unset"})
+_MUTATING_COMMANDS = frozenset({"read", "mapfile", "readarray", "printf", "getopts", "let", "eval", "unset", "wait",
+                                "trap"})
+_PREFIX_COMMANDS = frozenset({"builtin", "command", "time"})
 _ARITH_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
 # Text bash does not split into words here (the value lexer or nobody reads it).
 _OPAQUE_TEXT = frozenset({"string", "raw_string", "ansi_c_string", "translated_string", "comment", "heredoc_body",
@@ -641,21 +643,15 @@ class _Script:
             pass
         return self._loose_text(start, end)
 
-    def _readings(self, node: Any) -> set[str]:
+    def _readings(self, word: list[Any]) -> set[str]:
         """An argument as bash passes it (quotes removed, $'...' decoded) and with only its quotes dropped:
         `let`/`eval` evaluate it again, so a name in either reading may be assigned (`let N=$x` too)."""
-        return {self._word_text(node.start_byte, node.end_byte), self._loose_text(node.start_byte, node.end_byte)}
+        start, end = word[0].start_byte, word[-1].end_byte
+        return {self._word_text(start, end), self._loose_text(start, end)}
 
     def _loose_text(self, start: int, end: int) -> str:
         raw = self.data[start:end].decode("utf-8", "replace")
         return raw.replace('"', "").replace("'", "").replace("\\\n", "").replace("\\", "")
-
-    def _opaque(self, node: Any, builtin: str) -> None:
-        """An argument of a declaration builtin run as a command (`builtin declare X=...`)."""
-        match = _ASSIGNED_NAME.match(self._word_text(node.start_byte, node.end_byte))
-        if match:
-            self._add(node, "opaque", name=match.group(1), builtin=builtin,
-                      detail=f"`{builtin} {self._text(node)[:60]}`")
 
     def _on_unset(self, node: Any, args: list[Any]) -> None:
         words = self._words([a for a in args if a.type != "comment"])
@@ -671,47 +667,85 @@ class _Script:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             return
-        args = list(node.children_by_field_name("argument"))
-        command = self._text(name_node)
-        if command in _RESERVED_AS_COMMAND:
+        if self._text(name_node) in _RESERVED_AS_COMMAND:
             return  # a syntax error bash reports; _check_file finds it for the whole file
-        while command in ("builtin", "command") and args:
-            command, args = self._text(args[0]), args[1:]
+        # Words as bash reads them (tree-sitter splits `$"NAME"` in two), and the command name after quote
+        # removal: `'unset' X` and `\unset X` run unset.
+        words = self._words(list(node.children_by_field_name("argument")))
+        command = self._word_text(name_node.start_byte, name_node.end_byte)
+        # `builtin`, `command` and `time` run the command after them (and their options); `command -v`/`-V`
+        # only describe it.
+        while command in _PREFIX_COMMANDS and words:
+            text = self._group_text(words[0])
+            if command == "command" and text.startswith("-") and ("v" in text or "V" in text):
+                return
+            if text in ("--", "-p"):
+                words = words[1:]
+                continue
+            command, words = text, words[1:]
         if command in _DECL_BUILTINS:
-            for arg in args:
-                self._opaque(arg, command)
+            self._on_declaration_words(words, command)
             return
         if command not in _MUTATING_COMMANDS:
             return
-        texts = [self._word_text(a.start_byte, a.end_byte) for a in args]
+        args = [word[0] for word in words]  # where a finding points
+        texts = [self._group_text(word) for word in words]
         if command == "unset":
-            self._on_unset(node, args)
+            self._on_unset(node, [n for word in words for n in word])
         elif command in ("read", "mapfile", "readarray"):
             for arg, text in zip(args, texts):
                 if _IDENT_TEXT.match(text):
                     self._add(arg, "mutate", name=text, detail=f"`{command} {text}`")
-        elif command == "printf":
+        elif command in ("printf", "wait"):  # `printf -v NAME`, `wait -p NAME`
+            option = "-v" if command == "printf" else "-p"
             for i, (arg, text) in enumerate(zip(args, texts)):
                 target = None
-                if text == "-v" and i + 1 < len(texts):
+                if text == option and i + 1 < len(texts):
                     arg, target = args[i + 1], texts[i + 1]
-                elif text.startswith("-v") and len(text) > 2:
+                elif text.startswith(option) and len(text) > 2:
                     target = text[2:]
                 if target and _IDENT_TEXT.match(target):
-                    self._add(arg, "mutate", name=target, detail=f"`printf -v {target}`")
+                    self._add(arg, "mutate", name=target, detail=f"`{command} {option} {target}`")
         elif command == "getopts":
             if len(texts) >= 2 and _IDENT_TEXT.match(texts[1]):
                 self._add(args[1], "mutate", name=texts[1], detail=f"`getopts ... {texts[1]}`")
         elif command == "let":
-            for arg in args:
-                for target in sorted({t for text in self._readings(arg) for t in _arith_targets(text)}):
-                    self._add(arg, "mutate", name=target, detail=f"`let {self._text(arg)}`")
-        elif command == "eval":
-            for arg in args:
-                names = {m.group(0) for text in self._readings(arg)
+            for word in words:
+                for target in sorted({t for text in self._readings(word) for t in _arith_targets(text)}):
+                    self._add(word[0], "mutate", name=target, detail=f"`let {self._group_raw(word)}`")
+        else:  # eval, and trap, whose code runs later (a RETURN trap when the harness is sourced)
+            for word in words[:1] if command == "trap" else words:
+                names = {m.group(0) for text in self._readings(word)
                          for m in re.finditer(r"(?<![$\w{#!])[A-Za-z_][A-Za-z0-9_]*", text)}
                 for name in sorted(names):
-                    self._add(arg, "mutate", name=name, detail="`eval` (the evaluated text may assign it)")
+                    self._add(word[0], "mutate", name=name,
+                              detail=f"`{command}` (the text it runs may assign it)")
+
+    def _on_declaration_words(self, words: list[list[Any]], builtin: str) -> None:
+        """`builtin declare -u NAME ...` run as a command: its options, then each name or assignment."""
+        flags, plus = "", ""
+        for index, word in enumerate(words):
+            text = self._group_text(word)
+            if text == "--":
+                words = words[index + 1:]
+                break
+            if text.startswith("-") and len(text) > 1:
+                flags += text[1:]
+            elif text.startswith("+") and len(text) > 1:
+                plus += text[1:]
+            else:
+                words = words[index:]
+                break
+        else:
+            words = []
+        for word in words:
+            self._declared_word(word, builtin, flags, plus)
+
+    def _group_text(self, word: list[Any]) -> str:
+        return self._word_text(word[0].start_byte, word[-1].end_byte)
+
+    def _group_raw(self, word: list[Any]) -> str:
+        return self.data[word[0].start_byte:word[-1].end_byte].decode("utf-8", "replace")
 
     def _on_expansion(self, node: Any) -> None:
         operator = node.child_by_field_name("operator")
@@ -740,7 +774,7 @@ class _Script:
             return
         if not self._in_arithmetic(node):
             return
-        target = self._text(left).split("[", 1)[0].strip()
+        target = self._loose_text(left.start_byte, left.end_byte).split("[", 1)[0].strip()  # `(( "N" = 1 ))`
         if _IDENT_TEXT.match(target):
             self._add(left, "mutate", name=target, detail="an arithmetic assignment")
 
@@ -843,8 +877,9 @@ class _Script:
             joined = left.group(0).rstrip(b"+")
             if not left.group(0).endswith(b"+") and (right.group(0)[:1].isalnum() or right.group(0)[:1] == b"_"):
                 joined += right.group(0)
+            parts = {left.group(0).rstrip(b"+").decode(), right.group(0).decode()}  # what tree-sitter sees
             self.misparsed.append(_Misparse(
-                at, {joined.decode()},
+                at, {joined.decode(), *(p for p in parts if _IDENT_TEXT.match(p))},
                 f"the backslash-newline on line {self._line(at)} splits the word {joined.decode()!r}, which bash "
                 "joins but tree-sitter-bash (driftcheck's parser) does not",
                 "join the two lines"))
@@ -1559,7 +1594,9 @@ def _strip_in(context: str | None) -> str:
 @lru_cache(maxsize=None)
 def _spelled(name: str) -> re.Pattern[bytes]:
     """`name` as it can be written in bash source: quotes, backslashes and `\\<newline>` between its letters."""
-    between = rb"[\"'\\\n]*"  # a bare newline too: a superset costs nothing, a simpler pattern compiles 3x faster
+    # `$` too: `LIST_$'KEYS'`, `LIST$""_KEYS`; a bare newline too: a superset costs little, and a class
+    # compiles 3x faster than an alternation.
+    between = rb"[$\"'\\\n]*"
     return re.compile(between.join(re.escape(char.encode()) for char in name))
 
 
