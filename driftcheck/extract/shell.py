@@ -262,7 +262,7 @@ class _Script:
     """What one bash file says about its variables, gathered name by name as lists ask for them.
 
     Only statements that mention a name can define or change it, so the events of a name are
-    collected from the places its letters occur (quotes and backslashes may sit between them)
+    collected from the places its letters occur (quotes, backslashes and `$` may sit between them)
     instead of from every statement of the file: a 110 KB harness has thousands of commands and
     a list touches a few hundred of them.
     """
@@ -390,7 +390,7 @@ class _Script:
         return self.events.get(name, [])
 
     def _statements_mentioning(self, name: str) -> list[Any]:
-        """The statements whose text holds `name`, possibly split by quotes or backslashes.
+        """The statements whose text holds `name`, possibly split by quotes, backslashes or `$`.
 
         Every event for a name comes from the text of one of these statements (after quote
         removal), so handling them all gives the name's complete history. Matches may overlap
@@ -563,7 +563,7 @@ class _Script:
             builtin, flags, plus = self._declaration_flags(parent)
         event = self._add(target, kind, value=value, op_end=operator.end_byte, builtin=builtin, flags=flags,
                           plus_flags=plus)
-        event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
+        event.maybe_local = _declares_local(builtin, flags)
 
     def _declaration_flags(self, decl: Any) -> tuple[str, str, str]:
         builtin = decl.children[0].type
@@ -592,7 +592,7 @@ class _Script:
             if len(word) == 1 and first.type == "variable_name":
                 event = self._add(first, "decl", builtin=builtin, flags=flags, plus_flags=plus,
                                   detail=f"`{self._text(decl)[:60]}`")
-                event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
+                event.maybe_local = _declares_local(builtin, flags)
             elif first.type == "variable_assignment":  # read by _on_assignment; here only `-n` matters
                 value = first.child_by_field_name("value")
                 target = first.child_by_field_name("name")
@@ -608,15 +608,15 @@ class _Script:
     def _declared_word(self, word: list[Any], builtin: str, flags: str, plus: str) -> None:
         """A declaration argument tree-sitter did not read as one name or assignment (quoted, escaped, split)."""
         first = word[0]
-        text = self._word_text(first.start_byte, word[-1].end_byte)
+        text = self._group_text(word)
         match = _ASSIGNED_NAME.match(text)
         if match:
-            raw = self.data[first.start_byte:word[-1].end_byte].decode("utf-8", "replace")
-            self._add(first, "opaque", name=match.group(1), builtin=builtin, detail=f"`{builtin} {raw[:60]}`")
+            self._add(first, "opaque", name=match.group(1), builtin=builtin,
+                      detail=f"`{builtin} {self._group_raw(word)[:60]}`")
         elif _IDENT_TEXT.match(text):  # `export LIST_"KEYS"`: the name bash sees, declared like any other
             event = self._add(first, "decl", name=text, builtin=builtin, flags=flags, plus_flags=plus,
                               detail=f"`{builtin} {text}`")
-            event.maybe_local = builtin in ("local", "declare", "typeset") and "g" not in flags
+            event.maybe_local = _declares_local(builtin, flags)
 
     def _words(self, nodes: list[Any]) -> list[list[Any]]:
         """Arguments grouped as bash reads words: nodes that touch (or are joined by `\\<newline>`) are one.
@@ -655,7 +655,7 @@ class _Script:
 
     def _on_unset(self, node: Any, args: list[Any]) -> None:
         words = self._words([a for a in args if a.type != "comment"])
-        texts = [self._word_text(w[0].start_byte, w[-1].end_byte) for w in words]
+        texts = [self._group_text(w) for w in words]
         if any(t.startswith("-") and "f" in t for t in texts):
             return  # `unset -f` removes functions
         for word, text in zip(words, texts):
@@ -1585,6 +1585,11 @@ def _continued_message(name: str) -> str:
 def _is_arithmetic_command(node: Any) -> bool:
     """`(( ... ))` runs in the current shell, like any simple command."""
     return node.type == "compound_statement" and bool(node.children) and node.children[0].type == "(("
+
+
+def _declares_local(builtin: str | None, flags: str) -> bool:
+    """`local`, or `declare`/`typeset` without -g: a separate variable when run inside a function."""
+    return builtin in ("local", "declare", "typeset") and "g" not in flags
 
 
 def _strip_in(context: str | None) -> str:
