@@ -27,7 +27,7 @@ from functools import lru_cache
 from itertools import accumulate
 from operator import add
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Iterator
 
 from driftcheck.extract.common import (
     collect_pragmas,
@@ -44,7 +44,6 @@ from driftcheck.model import ExtractedList, Finding, Key, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
 
 Node = Any  # tree_sitter.Node
-T = TypeVar("T")
 
 _SIMPLE_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
 _HEX = "0123456789abcdefABCDEF"
@@ -70,15 +69,6 @@ def _quote_table() -> dict[int, str]:
     for code in range(0x20):
         table.setdefault(code, f"\\u{code:04x}")
     return table
-
-
-def _analysis(source: SourceFile, kind: str, build: Callable[[], T]) -> T:
-    """A per-file result built once per run and shared by every list read from (or next to) the file.
-
-    Kept on the SourceFile, which the run's SourceFiles caches per path, so it lives exactly as long
-    as the file's bytes and tree, and a rewritten copy (fix's overlay) starts afresh.
-    """
-    return source.analysis("go-" + kind, build)
 
 
 def _snippet(node: Node, limit: int = 80) -> str:
@@ -273,7 +263,7 @@ class _GoFile:
     @classmethod
     def of(cls, source: SourceFile) -> _GoFile:
         """The file with its index, built once per run: every list in the file or its package shares it."""
-        return cls(source, _analysis(source, "index", lambda: _Index.build(ts_tree(source, "go").root_node)))
+        return cls(source, source.analysis("go-index", lambda: _Index.build(ts_tree(source, "go").root_node)))
 
     def where(self, node: Node) -> str:
         return f"{self.source.display}:{node.start_point[0] + 1}"
@@ -323,7 +313,7 @@ class _Package:
         self.symbol = symbol
         self.problems: list[Finding] = []  # unreadable or unparsable siblings that may matter
         self._reported: set[str] = set()
-        self._siblings, listing_problem = _analysis(main.source, "siblings", lambda: _list_siblings(main.source))
+        self._siblings, listing_problem = main.source.analysis("go-siblings", lambda: _list_siblings(main.source))
         if listing_problem is not None:
             self.problems.append(listing_problem)
 
@@ -982,7 +972,7 @@ _TOP_LEVEL = frozenset({"package_clause", "import_declaration", "const_declarati
 
 def _file_syntax_error(source: SourceFile) -> Finding | None:
     """`_go_syntax_error` of the file, checked once per run (the main file and siblings alike)."""
-    return _analysis(source, "syntax", lambda: _go_syntax_error(source, ts_tree(source, "go").root_node))
+    return source.analysis("go-syntax", lambda: _go_syntax_error(source, ts_tree(source, "go").root_node))
 
 
 def _go_syntax_error(source: SourceFile, root: Node) -> Finding | None:
