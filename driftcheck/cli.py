@@ -194,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:  # reading inputs is DC105; this is writing the result (a full disk, a closed pipe)
-        where = exc.filename or "standard output"
-        click.echo(f"driftcheck: cannot write to {where}: {exc.strerror or exc}; the result was not reported", err=True)
+        from driftcheck.console import unreported
+
+        click.echo(unreported(exc), err=True)
         return 2
     except Exception as exc:  # a bug of ours must still fail closed: exit 2, one line, no traceback
         if os.environ.get("DRIFTCHECK_DEBUG"):

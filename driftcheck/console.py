@@ -35,8 +35,7 @@ def _exit_now(code: int) -> None:
             pass  # the reader went away (`| head`): nothing left to tell it
         except OSError as exc:  # e.g. a full disk under `> report.txt`: the result never reached anyone
             if sys.stderr is not None:
-                print(f"driftcheck: cannot write the report to standard output ({exc.strerror}); could not "
-                      "report a result", file=sys.stderr)
+                print(unreported(exc), file=sys.stderr)
             code = 2
     if sys.stderr is not None:
         try:
@@ -44,3 +43,9 @@ def _exit_now(code: int) -> None:
         except OSError:
             pass
     os._exit(code)
+
+
+def unreported(exc: OSError) -> str:
+    """The one line for a result that could not be written (exit 2), wherever the write failed."""
+    where = exc.filename or "standard output"
+    return f"driftcheck: cannot write to {where}: {exc.strerror or exc}; the result was not reported"
