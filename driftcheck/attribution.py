@@ -315,7 +315,7 @@ def _attribute(result: CheckResult, base: str, root: Path) -> Attribution:
     commit = git.resolve_commit(base)
     if commit is None:
         raise BaseUnavailable(unknown_revision(git, base))
-    from driftcheck.extract import extract_list
+    from driftcheck.languages.driver import extract_list
 
     with tempfile.TemporaryDirectory(prefix="driftcheck-base-") as snapshot:
         return _attribute_at(result, base, GitSourceFiles(Path(snapshot), git, commit, base), extract_list)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from driftcheck.compare import compare_contract
 from driftcheck.config import CheckOptions, load_contracts
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import CheckResult, ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 

@@ -18,6 +18,7 @@ import click
 
 from driftcheck import __version__
 from driftcheck.config import CheckOptions
+from driftcheck.languages import names as language_names
 
 # name -> (module, attribute, help); imported on first use.
 _LAZY_COMMANDS = {
@@ -144,7 +145,7 @@ def check(root: Path, config: Path | None, source: str | None, mirrors: tuple[st
 @cli.command()
 @click.argument("list_ref", metavar="PATH:SYMBOL")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True)
-@click.option("--language", type=click.Choice(["go", "shell", "python"]), default=None,
+@click.option("--language", type=click.Choice(language_names()), default=None,
               help="Language of the file (default: from its extension or shebang).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
@@ -153,7 +154,7 @@ def extract(list_ref: str, root: Path, language: str | None, fmt: str, output: P
     import json
 
     from driftcheck.config import ConfigError, parse_list_ref
-    from driftcheck.extract import extract_list
+    from driftcheck.languages.driver import extract_list
     from driftcheck.report.json_format import list_json
     from driftcheck.report.text_format import finding_line
     from driftcheck.sources import SourceFiles

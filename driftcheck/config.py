@@ -8,22 +8,24 @@ the line) and the offending key — never an exception.
 from __future__ import annotations
 
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftcheck.model import Allowance, Contract, Finding, Language, ListRef, MirrorSpec
+from driftcheck.languages import canonical, detect_language, names
+from driftcheck.languages.selectors import SelectorError, parse_selector
+from driftcheck.model import Allowance, Contract, Finding, ListRef, MirrorSpec
 
 DEFAULT_CONTRACT_NAME = "byok-strip-list"
 DEFAULT_SOURCE = "workspace-server/internal/handlers/secrets.go:platformManagedDirectLLMBypassKeys"
 DEFAULT_MIRROR = "tests/e2e/test_staging_full_saas.sh:BYOK_STRIP_KEYS"
 
-_LANGUAGES: dict[str, Language] = {"go": "go", "shell": "shell", "bash": "shell", "sh": "shell", "python": "python"}
-_EXTENSIONS: dict[str, Language] = {".go": "go", ".sh": "shell", ".bash": "shell", ".py": "python", ".pyi": "python"}
 _CONTRACT_KEYS = {"name", "source", "mirrors", "relation", "order", "allow"}
 _MIRROR_KEYS = {"ref", "relation", "language"}
 _SOURCE_KEYS = {"ref", "language"}
+# Languages whose selectors are paths from the document root, and those that accept steps at all.
+ROOTED_LANGUAGES = frozenset({"yaml", "json", "dotenv"})
+SELECTOR_LANGUAGES = frozenset({"python", "typescript", "javascript", "yaml", "json", "dotenv"})
 _RELATIONS = ("equal", "subset", "superset")
 _ORDERS = ("any", "same")
 _KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
@@ -48,30 +50,6 @@ class ConfigError(Exception):
         self.key = key
 
 
-def detect_language(path: Path) -> Language | None:
-    """Language from the extension, else from a bash/sh/python shebang."""
-    by_ext = _EXTENSIONS.get(path.suffix.lower())
-    if by_ext:
-        return by_ext
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return None  # never open a FIFO or device just to sniff a shebang: it could block forever
-        with open(path, "rb") as handle:
-            first = handle.readline(256)
-    except OSError:
-        return None
-    if first.startswith(b"#!"):
-        words = first[2:].decode("utf-8", "replace").split()
-        interpreter = Path(words[0]).name if words else ""
-        if interpreter == "env" and len(words) > 1:
-            interpreter = words[1]
-        if interpreter in ("bash", "sh", "dash", "ksh", "zsh"):
-            return "shell"
-        if interpreter.startswith("python"):
-            return "python"
-    return None
-
-
 def parse_list_ref(text: Any, root: Path, language: Any = None) -> ListRef:
     """`PATH:SYMBOL` (the last `:` splits) with its language, or ConfigError."""
     if not isinstance(text, str) or not text.strip():
@@ -80,12 +58,10 @@ def parse_list_ref(text: Any, root: Path, language: Any = None) -> ListRef:
     if not sep or not path or not symbol:
         raise ConfigError(f"list reference {text!r} must be 'PATH:SYMBOL', e.g. "
                           f"'{DEFAULT_MIRROR}'")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", symbol):
-        raise ConfigError(f"list reference {text!r}: {symbol!r} is not an identifier")
     if language is not None:
-        if not isinstance(language, str) or language.lower() not in _LANGUAGES:
-            raise ConfigError(f"language {language!r} for {text!r} must be one of go, shell, python", "language")
-        lang = _LANGUAGES[language.lower()]
+        lang = canonical(language) if isinstance(language, str) else None
+        if lang is None:
+            raise ConfigError(f"language {language!r} for {text!r} must be one of {', '.join(names())}", "language")
     else:
         full = Path(path) if Path(path).is_absolute() else root / path
         detected = detect_language(full)
@@ -95,8 +71,15 @@ def parse_list_ref(text: Any, root: Path, language: Any = None) -> ListRef:
                 detected = "shell"
             else:
                 raise ConfigError(f"cannot tell the language of {path!r} from its extension or shebang; "
-                                  "give it explicitly with language = \"go\"|\"shell\"|\"python\"", "language")
+                                  f"give it explicitly with language = one of {', '.join(names())}", "language")
         lang = detected
+    try:
+        selector = parse_selector(symbol, rooted=lang in ROOTED_LANGUAGES)
+    except SelectorError as error:
+        raise ConfigError(f"list reference {text!r}: {error}") from None
+    if lang not in SELECTOR_LANGUAGES and not selector.is_plain_name:
+        raise ConfigError(f"list reference {text!r}: {symbol!r} is not an identifier "
+                          f"({lang} lists are named by a plain identifier)")
     return ListRef(ref=text, path=path, symbol=symbol, language=lang)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from driftcheck.compare import compare_contract
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.fix_layout import Refused
 from driftcheck.model import CheckResult, ContractResult, ExtractedList, Key, ListRef, MirrorResult, Span
 from driftcheck.sources import UTF8_BOM, SourceFile, SourceFiles

@@ -23,7 +23,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, PositionProvider
 
-from driftcheck.extract.python import parse_module
+from driftcheck.languages.python.extractor import parse_module
 from driftcheck.fix_layout import Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile

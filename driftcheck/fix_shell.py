@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from driftcheck.extract.common import ts_tree
+from driftcheck.languages.common import ts_tree
 from driftcheck.fix_layout import SAFE_KEY, Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile

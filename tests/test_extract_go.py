@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 from repogen import CANONICAL_KEYS
@@ -840,7 +840,7 @@ def test_fixture_source_lists(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(FIXTURE_EXPECTATIONS))
 def test_fixture_check_exit_codes(name: str) -> None:
     """The whole default contract over each Go fixture: in-sync ones exit 0, error ones exit 2."""
-    if importlib.util.find_spec("driftcheck.extract.shell") is None:
+    if importlib.util.find_spec("driftcheck.languages.shell.extractor") is None:
         pytest.skip("the shell extractor is not in this tree yet")
     from driftcheck.check import run_check
     from driftcheck.config import CheckOptions

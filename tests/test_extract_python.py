@@ -1,7 +1,7 @@
 """The Python extractor (libcst): every supported form, every trap, exact positions.
 
 Modules are written into tmp_path and read through the public entry point
-`driftcheck.extract.extract_list`. Several cases are cross-checked against the
+`driftcheck.languages.driver.extract_list`. Several cases are cross-checked against the
 real interpreter (one subprocess imports them all) to prove the semantics agree.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 from repogen import CANONICAL_KEYS
@@ -477,7 +477,7 @@ def test_libcst_only_syntax_error_uses_libcst_position(tmp_path: Path, monkeypat
     """When Python accepts what libcst rejects, the finding comes from libcst's message."""
     import libcst
 
-    from driftcheck.extract import python as extractor
+    from driftcheck.languages.python import extractor
 
     def reject(text: str) -> libcst.Module:
         raise libcst.ParserSyntaxError("parser error: error at 2:7: expected one of ), NAME\nmore detail",
@@ -551,7 +551,7 @@ def test_pragma_without_reason_is_dc106(tmp_path: Path) -> None:
 def test_module_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import libcst
 
-    from driftcheck.extract import python as extractor
+    from driftcheck.languages.python import extractor
 
     calls: list[int] = []
     real = libcst.parse_module
@@ -604,7 +604,7 @@ def test_cross_check_against_the_interpreter(tmp_path: Path) -> None:
     assert sorted(real["c_set"][1]) == ["A", "B", "K_CONST", "Z"]
 
 
-_LAZY_MODULES = ["driftcheck.extract.go", "driftcheck.extract.shell", "driftcheck.cli"]
+_LAZY_MODULES = ["driftcheck.languages.go.extractor", "driftcheck.languages.shell.extractor", "driftcheck.cli"]
 
 
 @pytest.mark.parametrize("module", _LAZY_MODULES)
@@ -619,8 +619,8 @@ def test_other_modules_do_not_import_libcst(module: str) -> None:
 
 
 def test_importing_the_python_extractor_does_import_libcst() -> None:
-    proc = subprocess.run([sys.executable, "-c", "import sys, driftcheck.extract\n"
-                           "print('libcst' in sys.modules)\nimport driftcheck.extract.python\n"
+    proc = subprocess.run([sys.executable, "-c", "import sys, driftcheck.languages.driver\n"
+                           "print('libcst' in sys.modules)\nimport driftcheck.languages.python.extractor\n"
                            "print('libcst' in sys.modules)"], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "True"], proc.stderr
 
@@ -660,7 +660,7 @@ def test_fixture_python_mirror_errors(name: str, finding: tuple[str, int, int]) 
     ("py-error-mutated", 2), ("py-error-conditional", 2),
 ])
 def test_fixture_check_exit_codes(name: str, exit_code: int) -> None:
-    missing = [m for m in ("driftcheck.cli", "driftcheck.extract.go", "driftcheck.extract.shell")
+    missing = [m for m in ("driftcheck.cli", "driftcheck.languages.go.extractor", "driftcheck.languages.shell.extractor")
                if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} does not exist yet (written by another task)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 from repogen import CANONICAL_KEYS
@@ -837,7 +837,7 @@ def test_fixture_check_exit_code(driftcheck, name: str) -> None:  # type: ignore
 
 
 def test_code_points_that_crash_tree_sitter_bash_are_refused_before_parsing(tmp_path: Path) -> None:
-    from driftcheck.extract import extract_list
+    from driftcheck.languages.driver import extract_list
     from driftcheck.model import ListRef
     from driftcheck.sources import SourceFiles
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from driftcheck.extract.pragmas import parse_pragma
+from driftcheck.languages.pragmas import parse_pragma
 from driftcheck.model import Allowance, Finding
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import ListRef
 from driftcheck.sources import MAX_FILE_BYTES, SourceFile, SourceFiles
 

@@ -51,7 +51,7 @@ def load_blocked_keys(root: Path, ref: ListRef) -> tuple[frozenset[str] | None, 
     never serve with a list it could not read (fail closed). With keys, findings
     may still hold non-fatal ones (e.g. DC003 duplicates).
     """
-    from driftcheck.extract import extract_list
+    from driftcheck.languages.driver import extract_list
     from driftcheck.sources import SourceFiles
 
     extracted: ExtractedList = extract_list(ref, SourceFiles(root))

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 

@@ -12,7 +12,7 @@ import random
 import re
 from pathlib import Path
 
-from driftcheck.extract import shell
+from driftcheck.languages.shell import extractor as shell
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 

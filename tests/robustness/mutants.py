@@ -599,7 +599,7 @@ def in_sync_fixture_roots() -> list[Path]:
 def load_base(root: Path) -> Base:
     """Read an in-sync repository and locate every key token through driftcheck's extraction."""
     from driftcheck.config import CheckOptions, load_contracts
-    from driftcheck.extract import extract_list
+    from driftcheck.languages.driver import extract_list
     from driftcheck.sources import SourceFiles
 
     name = root.name

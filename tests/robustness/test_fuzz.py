@@ -4,7 +4,7 @@ Two layers:
 
 * in-process, with hypothesis (`derandomize=True`, so every run tries the same inputs):
   random bytes, random text, token soups in each language's vocabulary and random splices
-  into real fixture files go through `driftcheck.extract.extract_list`; random TOML-ish
+  into real fixture files go through `driftcheck.languages.driver.extract_list`; random TOML-ish
   text and valid TOML with wrong types go through the configuration loader and the whole
   check. Nothing may escape as an exception; a list is None exactly when a fatal (exit 2)
   finding says why; every finding is one well-formed line.
@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 
 from driftcheck.check import run_check
 from driftcheck.config import CheckOptions, load_contracts
-from driftcheck.extract import extract_list
+from driftcheck.languages.driver import extract_list
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.report.text_format import finding_line
 from driftcheck.rules import RULES

@@ -89,7 +89,7 @@ def collect_pragmas(comments: Iterable[tuple[str, int, int]], path: str) -> tupl
     for text, line, column in comments:
         if "driftcheck:" not in text:
             continue  # no marker, so parse_pragma would return None: most runs never import its regexes (~0.25 ms)
-        from driftcheck.extract.pragmas import parse_pragma
+        from driftcheck.languages.pragmas import parse_pragma
 
         parsed = parse_pragma(text, path, line, column)
         if isinstance(parsed, Finding):

@@ -1,6 +1,6 @@
 """Python extractor: a module-level list/tuple/set/dict constant, read with libcst.
 
-This is the only module that imports libcst; `driftcheck.extract` imports it
+This is the only module that imports libcst; the driver imports it
 lazily, so Go/bash contracts never pay for libcst.
 
 What is read (DESIGN.md section 5): exactly one unconditional module-level
@@ -66,7 +66,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from driftcheck.extract.common import collect_pragmas, symbol_not_found
+from driftcheck.languages.common import collect_pragmas, symbol_not_found
 from driftcheck.model import Allowance, ExtractedList, Finding, Key, ListRef, Span
 from driftcheck.sources import SourceFile, SourceFiles
 

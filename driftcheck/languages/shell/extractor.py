@@ -47,7 +47,7 @@ import re
 from functools import lru_cache
 from typing import Any, Iterator
 
-from driftcheck.extract.common import (collect_pragmas, first_error_node, node_span, symbol_not_found, syntax_error,
+from driftcheck.languages.common import (collect_pragmas, first_error_node, node_span, symbol_not_found, syntax_error,
                                        ts_parser, ts_tree)
 from driftcheck.model import ExtractedList, Finding, Key, ListRef, Span
 from driftcheck.sources import SourceFile, SourceFiles

@@ -29,7 +29,7 @@ from operator import add
 from pathlib import Path
 from typing import Any, Iterator
 
-from driftcheck.extract.common import (
+from driftcheck.languages.common import (
     collect_pragmas,
     first_error_node,
     node_finding,
