@@ -649,7 +649,7 @@ def test_file_mode_is_kept_and_links_are_followed(tmp_path: Path) -> None:
 
 
 def test_interrupted_write_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from driftcheck import fix_cli
+    from driftcheck.cli import fix as fix_cli
 
     before, _, _, _ = SH_CASES["string-one-line"]
     root = make_repo(tmp_path, {SH_PATH: SH_PREFIX + before + SH_SUFFIX})
@@ -668,7 +668,7 @@ def test_interrupted_write_loses_nothing(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_failed_write_exits_2_and_keeps_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from driftcheck import fix_cli
+    from driftcheck.cli import fix as fix_cli
 
     before, _, _, _ = SH_CASES["string-one-line"]
     root = make_repo(tmp_path, {SH_PATH: SH_PREFIX + before + SH_SUFFIX})
@@ -685,7 +685,7 @@ def test_a_failed_write_exits_2_and_keeps_the_file(tmp_path: Path, monkeypatch: 
 
 
 def test_file_changed_since_read_is_not_overwritten(tmp_path: Path) -> None:
-    from driftcheck.fix_cli import ChangedOnDisk, write_atomic
+    from driftcheck.cli.fix import ChangedOnDisk, write_atomic
 
     path = tmp_path / "x.sh"
     path.write_bytes(b"X=1\n")
@@ -768,7 +768,7 @@ def _layout_of(text: str):
     """Cut a bash-string-like content (blank / `\\`-newline separated words) into a Layout."""
     import re
 
-    from driftcheck.fix_layout import Layout, Unit
+    from driftcheck.fix.layout import Layout, Unit
 
     parts = re.split(r"((?:[ \t\n]|\\\n)+)", text)
     words, seps = parts[0::2], parts[1::2]
@@ -783,7 +783,7 @@ def _layout_of(text: str):
 
 
 def _edit(text: str, desired: list[str]) -> str:
-    from driftcheck.fix_layout import Unit, apply
+    from driftcheck.fix.layout import Unit, apply
 
     layout = _layout_of(text)
     apply(layout, desired, lambda key, neighbour: Unit(key, key))

@@ -2,7 +2,7 @@
 
 The value's text (the extractor's `value_span`) is parsed on its own with
 libcst; the positions of its container and elements cut it into units and gaps
-(`driftcheck.fix_layout`), which are edited and spliced back. Everything outside
+(`driftcheck.fix.layout`), which are edited and spliced back. Everything outside
 the value, and every byte of the value that is not an added or removed element
 with its separator, stays as it was.
 
@@ -24,7 +24,7 @@ import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, PositionProvider
 
 from driftcheck.languages.python.extractor import parse_module
-from driftcheck.fix_layout import Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
+from driftcheck.fix.layout import Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile
 

@@ -22,7 +22,7 @@ from driftcheck.languages import names as language_names
 
 # name -> (module, attribute, help); imported on first use.
 _LAZY_COMMANDS = {
-    "fix": ("driftcheck.fix_cli", "fix", "Rewrite each mirror so it agrees with its source."),
+    "fix": ("driftcheck.cli.fix", "fix", "Rewrite each mirror so it agrees with its source."),
     "run": ("driftcheck.gate", "run_command", "Check, then replace this process with CMD only when in sync."),
     "e2e": ("driftcheck.e2e.cli", "e2e", "Run the byok provisioning lifecycle, gated by the check."),
     "platform": ("driftcheck.platform.cli", "platform", "The embedded reference platform."),

@@ -45,7 +45,7 @@ def fix(root: Path, config: Path | None, source: str | None, mirrors: tuple[str,
     rewritten (they are reported instead).
     """
     from driftcheck.check import run_check
-    from driftcheck.fix import overlay_for, plan_fix, unified_diff
+    from driftcheck.fix.plan import overlay_for, plan_fix, unified_diff
     from driftcheck.sources import SourceFiles
 
     options = make_options(root, config, source, mirrors, contracts)

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from driftcheck.languages.common import ts_tree
-from driftcheck.fix_layout import SAFE_KEY, Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
+from driftcheck.fix.layout import SAFE_KEY, Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile
 

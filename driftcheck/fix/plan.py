@@ -1,6 +1,6 @@
 """`driftcheck fix`: from a check result, the new text of every mirror that drifted.
 
-Pure planning, no writes (the command in `driftcheck.fix_cli` writes):
+Pure planning, no writes (the command in `driftcheck.cli.fix` writes):
 
 1. For each mirror list (a file and symbol, however many contracts name it) that
    drifted and whose lists could all be read, compute the keys it should hold:
@@ -11,8 +11,8 @@ Pure planning, no writes (the command in `driftcheck.fix_cli` writes):
    asks `compare_contract` itself what differs. With several contracts the steps
    repeat until every contract is satisfied; if they pull in opposite
    directions, the mirror is refused.
-2. Rewrite only the value's byte span, keeping its style (`driftcheck.fix_shell`,
-   `driftcheck.fix_python`); Go mirrors are refused.
+2. Rewrite only the value's byte span, keeping its style (`driftcheck.fix.shell`,
+   `driftcheck.fix.python`); Go mirrors are refused.
 3. Read the new text back with the real extractor: unless every list of the
    file extracts to exactly the keys planned, nothing of it is written.
 
@@ -32,11 +32,11 @@ from pathlib import Path
 
 from driftcheck.compare import compare_contract
 from driftcheck.languages.driver import extract_list
-from driftcheck.fix_layout import Refused
+from driftcheck.fix.layout import Refused
 from driftcheck.model import CheckResult, ContractResult, ExtractedList, Key, ListRef, MirrorResult, Span
 from driftcheck.sources import UTF8_BOM, SourceFile, SourceFiles
 
-_REWRITERS = {"shell": "driftcheck.fix_shell", "python": "driftcheck.fix_python"}
+_REWRITERS = {"shell": "driftcheck.fix.shell", "python": "driftcheck.fix.python"}
 _MAX_ROUNDS = 16
 
 
