@@ -1,0 +1,52 @@
+"""One `Writer` per language: how to spell a list in it, for the shared conformance suite.
+
+A Writer only writes text; it never calls driftcheck. Each language's helper adds
+its Writer to `WRITERS`, and `test_conformance.py` runs every case for every Writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Writer:
+    language: str  # registry name, e.g. "go"
+    filename: str  # e.g. "lists.go"
+    define: Callable[[str, list[str]], str]  # whole file text defining list NAME with these keys, one per line
+    selector: Callable[[str], str] = lambda name: name  # the SYMBOL/selector that reads it back
+    comment: Callable[[str], str] | None = None  # a full comment line holding TEXT (None: no comments)
+    broken: str | None = None  # a file the language itself rejects
+    mutate: Callable[[str, list[str]], str] | None = None  # file text defining NAME, then changing it
+
+
+def _go(name: str, keys: list[str]) -> str:
+    body = "".join(f'\t"{key}",\n' for key in keys)
+    return f"package lists\n\nvar {name} = []string{{\n{body}}}\n"
+
+
+def _go_mutated(name: str, keys: list[str]) -> str:
+    return _go(name, keys) + f'\nfunc init() {{\n\t{name} = append({name}, "EXTRA_KEY")\n}}\n'
+
+
+def _shell(name: str, keys: list[str]) -> str:
+    body = "".join(f"  {key}\n" for key in keys)
+    return f'#!/usr/bin/env bash\nset -euo pipefail\n\n{name}="\n{body}"\n'
+
+
+def _python(name: str, keys: list[str]) -> str:
+    body = "".join(f'    "{key}",\n' for key in keys)
+    return f'"""Lists."""\n\n{name} = [\n{body}]\n'
+
+
+WRITERS: list[Writer] = [
+    Writer("go", "lists.go", _go, comment=lambda text: f"// {text}",
+           broken="package lists\n\nvar LIST = []string{\n\t\"A_KEY\",\n\n", mutate=_go_mutated),
+    Writer("shell", "lists.sh", _shell, comment=lambda text: f"# {text}",
+           broken='#!/usr/bin/env bash\nLIST="A_KEY"\nif true; then\n  echo x\n',
+           mutate=lambda name, keys: _shell(name, keys) + f'{name}+=" EXTRA_KEY"\nunset {name}\n'),
+    Writer("python", "lists.py", _python, comment=lambda text: f"# {text}",
+           broken='LIST = [\n    "A_KEY",\n',
+           mutate=lambda name, keys: _python(name, keys) + f'{name}.append("EXTRA_KEY")\n'),
+]
