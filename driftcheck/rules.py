@@ -78,7 +78,7 @@ _CATALOGUE = (
 RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}
 
 
-def finding(code: str, path: str, line: int, column: int, key: str | None = None, **params: object) -> Finding:
+def finding(code: str, path: str, line: int, column: int, /, key: str | None = None, **params: object) -> Finding:
     """A finding of rule `code`, its message built from the rule's template."""
     from driftcheck.model import Finding  # model imports this module for rule metadata
 

@@ -21,11 +21,10 @@ import warnings
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper, PositionProvider
+from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
 
-from driftcheck.languages.python.extractor import parse_module
 from driftcheck.fix.layout import Layout, MakeUnit, Refused, Unit, apply, check_key, same_keys
-from driftcheck.model import ExtractedList
+from driftcheck.model import ExtractedList, Finding
 from driftcheck.sources import SourceFile
 
 _CONSTRUCTORS = ("frozenset", "set", "tuple", "list")
@@ -43,19 +42,17 @@ def rewrite(source: SourceFile, extracted: ExtractedList, desired: list[str]) ->
 
 
 def _refuse_appends(source: SourceFile, symbol: str) -> None:
-    module = source.tree("libcst", parse_module)  # shared with the extractor (same key, same parse)
-    if not isinstance(module, cst.Module):
+    """A list built with `+=`/`|=` appends is not rewritten: the keys live in several places."""
+    from driftcheck.languages.python.parse import parse  # the reader's parse (CPython's ast), shared per file
+
+    module = parse(source)
+    if isinstance(module, Finding):
         raise Refused("the file does not parse")
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name) \
-                    and small.target.value == symbol:
-                wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-                position = wrapper.resolve(PositionProvider)[small].start
-                op = "+=" if isinstance(small.operator, cst.AddAssign) else "|="
-                raise Refused(f"it is built with {op} appends (line {position.line})")
+    for statement in module.tree.body:
+        if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) \
+                and statement.target.id == symbol:
+            op = "+=" if isinstance(statement.op, ast.Add) else "|="
+            raise Refused(f"it is built with {op} appends (line {statement.lineno})")
 
 
 class _ValueRewriter:

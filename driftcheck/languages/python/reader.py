@@ -62,7 +62,7 @@ class _Reader:
         self.path = module.source.display
         self.problems: list[Finding] = []
         try:
-            self.selector = selectors.parse_selector(ref.symbol)
+            self.selector = _selector(ref.symbol)
         except selectors.SelectorError as exc:
             self.selector = None
             self.problems.append(rules.finding("DC106", self.path, 1, 1, detail=str(exc)))
@@ -313,13 +313,21 @@ class _Reader:
                     out.append(Occurrence(path, *at, "unproven", why))
                 continue
             if use.kind == "global":
+                if name in use.scope.binds:
+                    continue  # the binding it allows is reported itself
                 out.append(Occurrence(path, *at, "unproven", f"`global {name}` lets {use.scope.describe()} rebind "
                                       "it; drop the declaration (reading needs none)"))
                 continue
             if use.kind == "nonlocal":  # pragma: no cover - Python rejects `nonlocal` of a module name
                 continue
             if immutable or not kind:
-                out.append(Occurrence(path, *at, "read"))
+                parent = use.parent
+                if immutable and isinstance(parent, ast.Attribute) and use.field == "value" and \
+                        parent.attr not in reads.SAFE_METHODS[kind] and not parent.attr.startswith("__"):
+                    out.append(Occurrence(path, *at, "unproven", f"{kind} has no `.{parent.attr}` (Python raises "
+                                          "AttributeError here, or the code is not what it seems); remove it"))
+                else:
+                    out.append(Occurrence(path, *at, "read"))
                 continue
             why = reads.why_unsafe(use, kind, deep, self.trusted)
             out.append(Occurrence(path, *at, "read") if why is None else Occurrence(path, *at, "unproven", why))
@@ -475,3 +483,11 @@ def _store_what(use: Use) -> str:
         if isinstance(parent, ast.stmt):
             break
     return "this statement"
+
+
+def _selector(text: str) -> selectors.Selector:
+    """`NAME` then steps, where NAME is any Python identifier (`ключи`, `ＬIST`), not only an ASCII one."""
+    name = text.split(".", 1)[0].split("[", 1)[0]
+    if not name.isidentifier():
+        raise selectors.SelectorError(f"{text!r} must start with a Python identifier")
+    return selectors.Selector(name, selectors.parse_selector("x" + text[len(name):]).steps)
