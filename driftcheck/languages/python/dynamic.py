@@ -1,8 +1,8 @@
 """Ways Python can reach a module's variables by a string rather than by name.
 
 `globals()`, `vars()`, `locals()` at module level, `__dict__`, `sys.modules`, frames'
-`f_globals`, functions' `__globals__`, `getattr`/`setattr`/`delattr` with a computed
-name, `exec`/`eval`/`compile` of computed code, `__import__`/`importlib.import_module`
+`f_globals`, functions' `__globals__`, `getattr` with a computed name (it reaches
+`__globals__` from any function), `exec`/`eval`/`compile` of computed code, `__import__`/`importlib.import_module`
 and an `import` of the module itself all let code change a list without spelling its
 name. Any of them anywhere in the module refuses every list of the module; literal
 arguments are read instead: `getattr(obj, "keys")` is harmless unless the literal is the
@@ -31,7 +31,7 @@ _IMPORT_CALLS = frozenset({"__import__", "import_module"})
 NAMES = _NAMESPACE_CALLS | _CODE_CALLS | _ATTR_CALLS | _IMPORT_CALLS | {"modules", "__main__"}
 # Attributes that hand out a namespace (or every object) to code that indexes it by string.
 _NAMESPACE_ATTRS = frozenset({"__dict__", "__globals__", "f_globals", "f_locals", "f_builtins", "__builtins__",
-                              "get_objects", "get_referrers", "__getattribute__", "__setattr__", "__delattr__"})
+                              "get_objects", "get_referrers", "__getattribute__"})
 ATTRS = _NAMESPACE_ATTRS | {"modules", "import_module", "__import__"}
 _WORDS = re.compile(r"\w+")
 
@@ -147,8 +147,10 @@ def _classify(use: Use, user_bound: set[str], own: frozenset[str]) -> Access | N
     if name in ("modules", "__main__"):
         return None  # a plain variable of that name; the imports are judged above
     if name in _NAMESPACE_CALLS:
-        if name == "locals" and use.scope.kind != "module" and call is not None:
-            return None  # a function's locals() is a snapshot: writing to it changes nothing
+        if name in ("locals", "vars") and use.scope.kind != "module" and call is not None:
+            return None  # a function's or class's own namespace: writing to it never reaches the module's
+        if name == "vars" and call is not None and (call.args or call.keywords):
+            return None  # `vars(obj)` is obj.__dict__: this module's only when obj is the module, see below
         return Access(line, col, f"`{name}` lets code change module variables by string; drop it from this module")
     if call is None:
         return Access(line, col, f"`{name}` is used as a value (it could be called anywhere); call it directly")
@@ -165,6 +167,10 @@ def _classify(use: Use, user_bound: set[str], own: frozenset[str]) -> Access | N
         return Access(line, col, f"`{name}()` runs code that spells this name", literal=code)
     if name in _ATTR_CALLS:
         attr = _literal(call.args[1]) if len(call.args) > 1 else None
+        if attr is None and name != "getattr":
+            # Setting an attribute changes a module variable only on the module object itself, which code
+            # reaches only through the spellings refused here (sys.modules, __import__, frames, globals()).
+            return None
         if attr is None:
             return Access(line, col, f"`{name}()` with a computed attribute name may reach this module's variables; "
                           "use a literal name")

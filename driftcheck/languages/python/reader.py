@@ -437,7 +437,7 @@ class _Reader:
         return cached  # type: ignore[return-value]
 
     def trusted(self, builtin: str) -> bool:
-        return not self.rebound(builtin)
+        return builtin != "?" and not self.rebound(builtin)
 
 
 def _target_of(statement: ast.Assign | ast.AnnAssign | ast.AugAssign, node: ast.AST) -> bool:

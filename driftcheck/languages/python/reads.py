@@ -51,6 +51,26 @@ def _truth_context(path: tuple[tuple[ast.AST, str], ...], depth: int) -> bool:
     return False
 
 
+def _builtin_types(node: ast.expr) -> list[str]:
+    """The builtin class names `node` spells (`list`, `(list, tuple)`); ["?"] for anything else."""
+    names = node.elts if isinstance(node, ast.Tuple) else [node]
+    out = [n.id if isinstance(n, ast.Name) and n.id in _TYPES else "?" for n in names]
+    return out or ["?"]
+
+
+_TYPES = frozenset({"list", "tuple", "set", "frozenset", "dict", "str", "bytes", "int", "float", "bool", "object"})
+
+
+def _bound_locally(name: str, use: Use) -> bool:
+    """Is `name` a variable of a function or class around the use (then not the builtin)?"""
+    scope = use.scope
+    while scope is not None and scope.kind != "module":
+        if name in scope.binds or name in scope.globals or name in scope.nonlocals:
+            return True
+        scope = scope.parent
+    return False
+
+
 def _consumed(path: tuple[tuple[ast.AST, str], ...]) -> bool:
     """Is the call holding the use (path[-1]) iterated by a loop right away?"""
     if len(path) < 2:
@@ -59,7 +79,7 @@ def _consumed(path: tuple[tuple[ast.AST, str], ...]) -> bool:
     return isinstance(holder, (ast.For, ast.AsyncFor, ast.comprehension)) and field == "iter"
 
 
-def why_unsafe(use: Use, kind: str, deep: bool, trusted: Callable[[str], bool]) -> str | None:
+def why_unsafe(use: Use, kind: str, deep: bool, trusted: Callable[[str], bool]) -> str | None:  # noqa: C901
     """None when this load is a known-harmless read of a `kind` value; else what it is and how to rewrite.
 
     `deep`: the keys live in nested containers (a selector with steps), so even handing
@@ -85,7 +105,11 @@ def why_unsafe(use: Use, kind: str, deep: bool, trusted: Callable[[str], bool]) 
         return None
     if isinstance(parent, ast.Call) and field == "args" and isinstance(parent.func, ast.Name):
         func = parent.func.id
-        if func in ITERATING_BUILTINS and trusted(func) and \
+        if func == "isinstance" and len(parent.args) == 2 and parent.args[0] is node and \
+                all(trusted(t) and not _bound_locally(t, use) for t in _builtin_types(parent.args[1])) and \
+                trusted(func) and not _bound_locally(func, use):
+            return None  # builtin classes have no custom __instancecheck__
+        if func in ITERATING_BUILTINS and trusted(func) and not _bound_locally(func, use) and \
                 not (func in _NOT_CALLABLE_FIRST and parent.args[0] is node) and \
                 (func not in _LAZY or _consumed(path)) and \
                 (not deep or func in ("len", "print", "repr", "str", "bool", "type", "id")):
@@ -95,7 +119,7 @@ def why_unsafe(use: Use, kind: str, deep: bool, trusted: Callable[[str], bool]) 
         if func not in ITERATING_BUILTINS:
             return f"`{func}()` receives {name} itself and may change it; pass a copy (`{func}(list({name}), ...)`) " \
                    "or make it a tuple/frozenset"
-        if not trusted(func):
+        if not trusted(func) or _bound_locally(func, use):
             return f"`{func}` is rebound in this module, so `{func}({name})` may change it"
         return f"`{func}({name})` makes an iterator that can hand out {name}; loop over it directly"
     if deep:

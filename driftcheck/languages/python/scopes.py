@@ -1,8 +1,8 @@
 """Where a name is spelled, and which variable each spelling means (Python's scoping rules).
 
-Only the top-level statements whose text may spell one of the names are walked
-(`Module.statements_spelling`): a name cannot be written without its letters, and
-every binding of a function's locals lies inside the function's own statement.
+Only the statements whose lines may spell one of the names are walked (at any depth;
+`Module.lines_spelling`): a name cannot be used or bound without writing its letters,
+so a statement without them neither uses it nor makes it local anywhere.
 
 Every spelling is found, not only `ast.Name`: parameters, `import ... as`, `def`/`class`
 names, `except ... as`, match captures, `global`/`nonlocal`. Each is resolved as CPython's
@@ -17,6 +17,7 @@ evaluated outside it.
 from __future__ import annotations
 
 import ast
+import bisect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
@@ -77,11 +78,20 @@ class Use:
 
 
 class _Walker:
-    def __init__(self, names: frozenset[str], attrs: frozenset[str]) -> None:
+    def __init__(self, names: frozenset[str], attrs: frozenset[str], lines: list[int]) -> None:
         self.names = names
         self.attrs = attrs
+        self.lines = lines  # sorted lines that may spell a name: a statement without one is skipped
         self.uses: list[Use] = []
         self.path: list[tuple[ast.AST, str]] = []
+
+    def spells(self, node: ast.stmt | ast.excepthandler) -> bool:
+        """May the statement spell a name of interest? Only such statements can use or bind one."""
+        first = node.lineno
+        for decorator in getattr(node, "decorator_list", ()):
+            first = min(first, decorator.lineno)
+        i = bisect.bisect_left(self.lines, first)
+        return i < len(self.lines) and self.lines[i] <= (node.end_lineno or node.lineno)
 
     def use(self, name: str, kind: str, node: ast.AST, scope: Scope, store: bool, at: tuple[int, int]) -> None:
         if name in self.names:
@@ -116,6 +126,8 @@ class _Walker:
         self.path.pop()
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
+        if isinstance(node, (ast.stmt, ast.excepthandler)) and not self.spells(node):
+            return
         if isinstance(node, ast.Name):
             at = (node.lineno, node.col_offset)
             if isinstance(node.ctx, ast.Load):
@@ -279,7 +291,7 @@ def find(module: Module, names: frozenset[str], attrs: frozenset[str] = frozense
     key = ("uses", names, attrs)
     cached = module._cache.get(key)
     if cached is None:
-        walker = _Walker(names, attrs)
+        walker = _Walker(names, attrs, sorted(module.lines_spelling(names | attrs)))
         top = Scope("module", module.tree, None)
         for stmt in module.statements_spelling(names | attrs):
             walker.path = [(module.tree, "body")]
