@@ -62,12 +62,36 @@ _TYPES = frozenset({"list", "tuple", "set", "frozenset", "dict", "str", "bytes",
 
 
 def _bound_locally(name: str, use: Use) -> bool:
-    """Is `name` a variable of a function or class around the use (then not the builtin)?"""
+    """Is `name` a variable of a function or class around the use (then not the builtin)?
+
+    The walk that found the use skipped statements not spelling the list's name, so the
+    scopes' own records are incomplete for other names: look at the scope's whole node.
+    """
     scope = use.scope
     while scope is not None and scope.kind != "module":
-        if name in scope.binds or name in scope.globals or name in scope.nonlocals:
+        if name in scope.globals or name in scope.nonlocals or _binds(scope.node, name):
             return True
         scope = scope.parent
+    return False
+
+
+def _binds(node: ast.AST | None, name: str) -> bool:
+    """Does anything inside `node` bind `name` (over-approximate: nested scopes count too)?"""
+    for sub in ast.walk(node) if node is not None else ():
+        if isinstance(sub, ast.Name) and sub.id == name and not isinstance(sub.ctx, ast.Load):
+            return True
+        if isinstance(sub, ast.arg) and sub.arg == name:
+            return True
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and sub.name == name:
+            return True
+        if isinstance(sub, ast.alias) and (sub.asname or sub.name.split(".")[0]) == name:
+            return True
+        if isinstance(sub, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and sub.name == name:
+            return True
+        if isinstance(sub, ast.MatchMapping) and sub.rest == name:
+            return True
+        if isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
+            return True
     return False
 
 
