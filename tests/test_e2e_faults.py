@@ -363,7 +363,7 @@ def classify(events: list[ProxyEvent]) -> list[tuple[ProxyEvent, str, int]]:
     return classified
 
 
-MESSAGE_HINTS = {"5xx:500": r"HTTP 500: injected fault: HTTP 500 while handling \w+ /\S*; Authorization: Bearer \*\*\*",
+MESSAGE_HINTS = {"5xx:500": r"HTTP 500: response body withheld because it contained a secret",
                  "5xx": r"HTTP 50[0-4]", "stall": r"timed out after \d attempt\(s\): ReadTimeout",
                  "reset": r"failed after \d attempt\(s\): ReadError", "bad-gzip": r"DecodingError"}
 
@@ -424,7 +424,7 @@ def check_run(run: Run) -> str:
         assert first is not None
         hint = MESSAGE_HINTS.get(f"{first.kind}:{first.variant}", MESSAGE_HINTS.get(
             first.variant if first.variant == "bad-gzip" else first.kind))
-        if hint:  # a transport-like fault is named for what it was; an echoed token is masked
+        if hint:  # a transport-like fault is named for what it was; a body echoing the token is withheld
             assert re.search(hint, step.message), f"{where}: {step.message}"
         return "leaked-reported" if outcome.exit_code == 4 else "failed-clearly"
     assert failed == [], f"{where}: no fault was unrecoverable, yet {[(s.number, s.message) for s in failed]}"
@@ -492,7 +492,7 @@ def test_one_hundred_fault_runs_fail_closed(rigs: list[Rig], blocked: tuple[str,
                 step = STEP_NAMES.get(event.tag, "?") if isinstance(event.tag, int) else "?"
                 fired_by[(step, event.rule.kind)] += 1
                 kinds[event.rule.kind + (f":{event.rule.variant}" if event.rule.variant else "")] += 1
-        if "***" in run.output:
+        if "withheld because it contained a secret" in run.output:
             redacted_echoes += 1
         leaked_before_cleanup += len(run.leftovers)
     assert real_workspaces(platform) == []  # every run's own check was by its name prefix; this is all of them

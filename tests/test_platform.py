@@ -698,6 +698,10 @@ def test_cli_refuses_to_serve_a_list_it_cannot_evaluate(tmp_path):
     (["serve", "--port", "70000"], {}, "70000"),
     (["serve", "--blocked-keys", "A"], {"DRIFTCHECK_ADMIN_TOKEN": ""}, "DRIFTCHECK_ADMIN_TOKEN"),
     (["serve", "--blocked-keys", "A"], {"DRIFTCHECK_ADMIN_TOKEN": "has space"}, "DRIFTCHECK_ADMIN_TOKEN"),
+    # A token shorter than 16 characters is refused (a generated one stays the default).
+    (["serve", "--blocked-keys", "A"], {"DRIFTCHECK_ADMIN_TOKEN": "x"}, "DRIFTCHECK_ADMIN_TOKEN is 1 characters; a "
+                                                                         "token needs at least 16"),
+    (["serve", "--blocked-keys", "A"], {"DRIFTCHECK_ADMIN_TOKEN": "fifteen-chars15"}, "at least 16"),
 ])
 def test_cli_usage_errors_exit_2(args, env, contains):
     code, out, err = run_cli(args, env)

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from driftcheck.e2e.redact import MIN_SECRET_LENGTH
+
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 
@@ -94,6 +96,9 @@ def build_arm(name: str, env: Mapping[str, str], dummy: bool) -> Arm:
         if not secret.strip():
             raise ArmError(f"arm {name!r} needs its key in ${spec.env_var}, which is not set; export it, "
                            f"or choose another --arm (the platform arm needs no key)")
+        if len(secret.strip()) < MIN_SECRET_LENGTH:
+            raise ArmError(f"${spec.env_var} holds {len(secret.strip())} characters; a key value needs at least "
+                           f"{MIN_SECRET_LENGTH} to be redacted safely (no output may show half of it)")
         base_url = env.get(OPENAI_BASE_URL_ENV) or DEFAULT_OPENAI_BASE_URL
         model = env.get(OPENAI_MODEL_ENV) or DEFAULT_OPENAI_MODEL
     values = [(k, secret) for k in spec.secret_keys]
@@ -103,6 +108,8 @@ def build_arm(name: str, env: Mapping[str, str], dummy: bool) -> Arm:
     order = {k: i for i, k in enumerate((*spec.secret_keys[:1], *spec.url_keys[:1], *spec.secret_keys[1:],
                                           *spec.url_keys[1:], *spec.settings))}
     values.sort(key=lambda kv: order[kv[0]])
-    # A custom base URL can carry credentials (https://user:pass@host), so it is masked like the key.
-    masked = (secret, base_url) if spec.url_keys else (secret,)
+    # Every value read from the environment is withheld like the key: a custom base URL can carry
+    # credentials (https://user:pass@host), and nothing says a model name is not private.
+    from_env = [] if dummy or not spec.url_keys else [env.get(v) for v in (OPENAI_BASE_URL_ENV, OPENAI_MODEL_ENV)]
+    masked = (secret, *(v for v in from_env if v))
     return Arm(name, tuple(values), secret_values=masked)

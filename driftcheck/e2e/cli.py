@@ -17,7 +17,7 @@ import click
 
 from driftcheck.cli import check_options, make_options, use_color
 from driftcheck.e2e.arms import ARM_NAMES, ArmError, arm_names, build_arm
-from driftcheck.e2e.redact import Redactor
+from driftcheck.e2e.redact import MIN_SECRET_LENGTH, Redactor
 from driftcheck.e2e.report import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -26,7 +26,8 @@ from driftcheck.e2e.report import (
     StepPrinter,
     render_json,
     render_junit,
-    write_report,
+    withheld_json,
+    withheld_junit,
 )
 
 if TYPE_CHECKING:
@@ -143,6 +144,9 @@ def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: Sig
                          "taken from the command line), or name another variable with --admin-token-env")
         token = token.strip()
         redactor.add(token)
+        if len(token) < MIN_SECRET_LENGTH:
+            return usage(f"the admin token in ${admin_token_env} is {len(token)} characters; at least "
+                         f"{MIN_SECRET_LENGTH} are needed to redact it safely (no output may show half of it)")
         report.platform_url = _display_url(platform_url)
     try:
         names = arm_names(arm, env, local)
@@ -157,7 +161,7 @@ def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: Sig
     options = make_options(root, config, source, mirrors, contracts)
     gate = run_gate(options)
     report.gate = gate.step
-    gate.step.message = redactor.redact(gate.step.message)
+    gate.step.message = redactor.scrub(gate.step.message)
     if gate.exit_code != 0:
         if gate.result.exit_code != 0:
             from driftcheck.report import render
@@ -213,10 +217,11 @@ def _finish(report: RunReport, redactor: Redactor, printer: StepPrinter, json_pa
             junit_path: Path | None) -> int:
     """Write the reports, print the verdict; a report that cannot be written is exit 2 (unless 4)."""
     code = report.exit_code
-    for path, render in ((json_path, render_json), (junit_path, render_junit)):
+    for path, render, withheld in ((json_path, render_json, withheld_json),
+                                   (junit_path, render_junit, withheld_junit)):
         if path is None:
             continue
-        error = write_report(path, render(report, redactor))
+        error = printer.write_file(path, render(report, redactor), withheld(report))
         if error:
             printer.error(f"driftcheck e2e: error: {error}")
             if code != EXIT_LEAKED:

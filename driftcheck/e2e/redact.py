@@ -1,57 +1,135 @@
-"""Secret redaction: every known secret value (and the admin token) becomes `***`.
+"""Secret redaction by decoding: text that could carry a secret is withheld whole.
 
-Everything the runner prints or writes — step messages, server error bodies,
-exception texts, JUnit and JSON reports — passes through one `Redactor`
-first. A server may echo a value back in an error body, JSON-escaped or
-URL-encoded, so each value is registered in those encodings too.
+A server can echo a value back in any encoding a body may carry, and enumerating the
+encodings of each secret always misses the next one. So we go the other way: every text
+the runner shows is decoded through each decoding a body can carry — JSON string escapes
+(`\\uXXXX`, `\\/`, ...; Go's encoding/json writes `&<>` as `\\u0026\\u003c\\u003e`),
+`\\xHH` escapes, percent-encoding in either case, HTML entities (named and numeric) —
+repeatedly, in every order, then normalised (NFKC, invisible format characters and
+whitespace dropped, case folded). When any decoded form holds `FRAGMENT` or more
+consecutive characters of a secret, the whole text is withheld.
+
+Fragments, not just whole values: a server that splits a value over a header and a body,
+or a message clipped in the middle of a value, must not reveal half of it. Secrets must be
+at least `MIN_SECRET_LENGTH` long (the runner refuses shorter ones), so no output holds
+as much as half of one. Out of scope, and said so in the README: base64 and other
+encodings that are not escapes (hex dumps, encryption, a server that spells a value one
+character per message).
 """
 
 from __future__ import annotations
 
-import json
+import html
 import re
-from urllib.parse import quote, quote_plus
+import unicodedata
+from urllib.parse import unquote, unquote_plus
 
-MASK = "***"
+# The runner refuses an admin token or key value shorter than this (exit 2, before any
+# request); `platform serve` refuses a shorter token too.
+MIN_SECRET_LENGTH = 16
+# Any run of this many consecutive characters of a secret (after decoding and case folding)
+# withholds a text. Half of the shortest secret: a text never shows half of one.
+FRAGMENT = MIN_SECRET_LENGTH // 2
+WITHHELD = "withheld: it contained a secret"
+# Decoding rounds: each round applies every decoder to every form found so far, so
+# JSON-in-JSON, double percent-encoding and mixes of them (e.g. `%5Cu0026`) come apart.
+_ROUNDS = 4
+_MAX_FORMS = 256  # a text that keeps yielding new forms is withheld (fail closed)
 
-# Shorter values are not real credentials, and masking them would wreck unrelated text
-# (masking "1" would mask every digit). Generated dummy values and real keys are far longer.
-MIN_SECRET_LENGTH = 4
+_JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
+_X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_INVISIBLE = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc"})
+
+
+def _json_unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else _SIMPLE[m[2]], text)
+    # Surrogate pairs (`\ud83d\ude00`) became two lone surrogates: join them.
+    return decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _x_unescape(text: str) -> str:
+    return _X_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text) if "\\x" in text else text
+
+
+def _percent(text: str) -> str:
+    return unquote(text, errors="replace") if "%" in text else text
+
+
+def _percent_plus(text: str) -> str:
+    return unquote_plus(text, errors="replace") if "+" in text or "%" in text else text
+
+
+def _html(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
+
+def _nfkc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)  # fullwidth `％４１` is `%41`
+
+
+_DECODERS = (_json_unescape, _x_unescape, _percent, _percent_plus, _html, _nfkc)
+
+
+def normalise(text: str) -> str:
+    """Compatibility forms folded (fullwidth letters), invisible characters and whitespace dropped,
+    case folded: what is left is what a reader would read."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) not in _INVISIBLE).casefold()
+
+
+def decoded_forms(text: str) -> set[str] | None:
+    """`text` and everything it decodes to, normalised; None when decoding does not settle."""
+    forms = {text}
+    frontier = {text}
+    for _ in range(_ROUNDS):
+        found = {decode(form) for form in frontier for decode in _DECODERS} - forms
+        if not found:
+            break
+        forms |= found
+        if len(forms) > _MAX_FORMS:
+            return None
+        frontier = found
+    return {normalise(form) for form in forms}
 
 
 class Redactor:
-    """Holds the secret values of one run; `redact(text)` masks all of them."""
+    """The secret values of one run; `scrub(text)` withholds any text that reveals one."""
 
     def __init__(self, values: list[str] | tuple[str, ...] = ()) -> None:
-        self._values: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._windows: set[str] = set()  # every FRAGMENT-long run of every normalised secret
+        self._whole: set[str] = set()  # secrets shorter than FRAGMENT (settings read from the environment)
         for value in values:
             self.add(value)
 
     def add(self, value: str | None) -> None:
-        """Register a secret value (and the forms a server might echo it in)."""
-        if not value or len(value) < MIN_SECRET_LENGTH:
+        """Register a secret value: the run's token, a key value, anything read from the environment."""
+        if not value:
             return
-        forms = {value, value.strip(), quote(value, safe=""), quote_plus(value)}
-        # JSON-escaped once (a body field) and twice (a raw request body echoed inside a JSON string).
-        for ascii_only in (True, False):
-            once = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
-            forms |= {once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
-        new = {f for f in forms if len(f) >= MIN_SECRET_LENGTH} - self._values
-        if new:
-            self._values |= new
-            # Longest first, so a value containing another is masked whole.
-            ordered = sorted(self._values, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-
-    def __contains__(self, value: str) -> bool:
-        return value in self._values
-
-    def redact(self, text: str) -> str:
-        if self._pattern is None or not text:
-            return text
-        return self._pattern.sub(MASK, text)
+        form = normalise(value)
+        if len(form) < FRAGMENT:
+            if form:
+                self._whole.add(form)
+            return
+        self._windows.update(form[i:i + FRAGMENT] for i in range(len(form) - FRAGMENT + 1))
 
     def leaks(self, text: str) -> bool:
-        """True when `text` still contains a registered value (used by checks, never printed)."""
-        return self._pattern is not None and self._pattern.search(text) is not None
+        """True when any decoded form of `text` holds a secret, or a long enough piece of one."""
+        if not text or not (self._windows or self._whole):
+            return False
+        forms = decoded_forms(text)
+        if forms is None:
+            return True
+        for form in forms:
+            if any(whole in form for whole in self._whole):
+                return True
+            windows = self._windows
+            if any(form[i:i + FRAGMENT] in windows for i in range(len(form) - FRAGMENT + 1)):
+                return True
+        return False
+
+    def scrub(self, text: str, withheld: str = WITHHELD) -> str:
+        """`text` itself, or `withheld` in its place when it reveals a secret."""
+        return withheld if self.leaks(text) else text

@@ -1,9 +1,11 @@
 """What a run reports: step lines as they happen, a JSON summary and JUnit XML.
 
-Every string that reaches a stream or a file has been through the run's
-`Redactor` — step messages when they are recorded, and the finished documents
-once more before they are written (belt and braces: a value must never leak
-through a field someone adds later).
+`StepPrinter` is the one way out: every line for stdout or stderr and every
+report file goes through its `Redactor` (`redact.py`), which withholds any text
+whose decoded forms reveal a secret. Step messages are checked when recorded
+(so the withheld line still names the step and the HTTP status), each field of
+a report when it is rendered, and the finished text once more when written —
+a value must not leak through a field someone adds later.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from driftcheck.e2e.redact import Redactor
+from driftcheck.e2e.redact import WITHHELD, Redactor
 
 StepStatus = Literal["passed", "failed", "skipped"]
 
@@ -98,7 +100,10 @@ class RunReport:
 
 
 class StepPrinter:
-    """Prints each step as it finishes: `[ok] 3 create parent workspace (0.02s)`."""
+    """The run's only way out (stdout, stderr, report files), through its `Redactor`.
+
+    Prints each step as it finishes: `[ok] 3 create parent workspace (0.02s)`.
+    """
 
     def __init__(self, redactor: Redactor, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.redactor = redactor
@@ -107,8 +112,12 @@ class StepPrinter:
 
     def _write(self, stream: TextIO | None, fallback: TextIO, text: str) -> None:
         target = stream or fallback
-        target.write(self.redactor.redact(text) + "\n")
+        target.write(self.redactor.scrub(text, f"driftcheck e2e: output {WITHHELD}") + "\n")
         target.flush()
+
+    def write_file(self, path: Path, text: str, withheld: str) -> str | None:
+        """Write a report file (`withheld` instead when `text` reveals a secret); an error message, or None."""
+        return write_report(path, self.redactor.scrub(text, withheld))
 
     def line(self, text: str) -> None:
         self._write(self.out, sys.stdout, text)
@@ -126,8 +135,13 @@ class StepPrinter:
 
 
 def render_json(report: RunReport, redactor: Redactor) -> str:
-    text = json.dumps(_redact_tree(report.to_json(), redactor), indent=2, ensure_ascii=False) + "\n"
-    return redactor.redact(text)
+    return json.dumps(_redact_tree(report.to_json(), redactor), indent=2, ensure_ascii=False) + "\n"
+
+
+def withheld_json(report: RunReport) -> str:
+    """The summary written when the rendered one still revealed a secret: no server-derived text at all."""
+    return json.dumps({"version": 1, "status": report.status, "exit_code": report.exit_code, "mode": report.mode,
+                       "message": f"report {WITHHELD}"}, indent=2) + "\n"
 
 
 def render_junit(report: RunReport, redactor: Redactor) -> str:
@@ -170,8 +184,17 @@ def render_junit(report: RunReport, redactor: Redactor) -> str:
         element.set("skipped", str(skipped))
         element.set("time", f"{total_time:.3f}")
     ET.indent(suites)
-    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-    return redactor.redact(text)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def withheld_junit(report: RunReport) -> str:
+    """The JUnit file written when the rendered one still revealed a secret."""
+    failed = int(report.exit_code != EXIT_PASSED)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="driftcheck e2e">\n'
+            f'  <testsuite name="driftcheck-e2e" tests="1" failures="{failed}" errors="0" skipped="0">\n'
+            f'    <testcase classname="e2e" name="report">'
+            + (f'<failure message="report {WITHHELD}" type="Withheld" />' if failed else "")
+            + "</testcase>\n  </testsuite>\n</testsuites>\n")
 
 
 def write_report(path: Path, text: str) -> str | None:
@@ -184,12 +207,12 @@ def write_report(path: Path, text: str) -> str | None:
 
 
 def _xml(text: str, redactor: Redactor) -> str:
-    return _XML_INVALID.sub("\ufffd", redactor.redact(text))
+    return _XML_INVALID.sub("\ufffd", redactor.scrub(text))
 
 
 def _redact_tree(value: Any, redactor: Redactor) -> Any:
     if isinstance(value, str):
-        return redactor.redact(value)
+        return redactor.scrub(value)
     if isinstance(value, list):
         return [_redact_tree(v, redactor) for v in value]
     if isinstance(value, dict):

@@ -43,7 +43,7 @@ from urllib.parse import quote
 import httpx
 
 from driftcheck.e2e.arms import Arm
-from driftcheck.e2e.redact import Redactor
+from driftcheck.e2e.redact import WITHHELD, Redactor
 from driftcheck.e2e.report import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -251,7 +251,7 @@ class Runner:
                 except StepError as exc:
                     self._env_error = self._env_error or exc.exit_code == EXIT_ERROR
                     self._record(result, StepResult(number, STEP_NAMES[number], "failed",
-                                                    time.monotonic() - started, str(exc)))
+                                                    time.monotonic() - started, str(exc)), exc.status)
                     stopped = f"not run: step {number} failed"
                 except (Interrupted, KeyboardInterrupt) as exc:
                     interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
@@ -281,8 +281,11 @@ class Runner:
             return f"the probe runs once per run (run in arm {self._probed_in})"
         return None
 
-    def _record(self, result: ArmResult, step: StepResult) -> None:
-        step.message = self.redactor.redact(step.message)
+    def _record(self, result: ArmResult, step: StepResult, status: int | None = None) -> None:
+        # A server controls much of a message (ids, names, error texts): the whole message is withheld
+        # when any of it reveals a secret; the line still names the step and the HTTP status.
+        answered = f" (the platform answered HTTP {status})" if status is not None else ""
+        step.message = self.redactor.scrub(step.message, f"message {WITHHELD}{answered}")
         result.steps.append(step)
         self.printer.step(step)
 
@@ -578,7 +581,7 @@ class Runner:
     def _transport_error(self, method: str, path: str, exc: httpx.RequestError, attempts: int) -> StepError:
         kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
         message = (f"{method} {path} {kind} after {attempts} attempt(s): "
-                   f"{type(exc).__name__}: {self.redactor.redact(str(exc)) or 'no detail'}")
+                   f"{type(exc).__name__}: {self.redactor.scrub(str(exc), 'exception text ' + WITHHELD) or 'no detail'}")
         # Unreachable before any answer at all: the URL (or the network) is wrong, not a step.
         unreachable = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)) and not self._any_response
         return StepError(message + ("; is --platform-url right?" if unreachable else ""),
@@ -594,9 +597,11 @@ class Runner:
         data = _parse_json(response)
         if isinstance(data, dict) and isinstance(data.get("error"), str):
             detail = data["error"]
-        detail = " ".join(self.redactor.redact(detail).split())
+        detail = " ".join(detail.split())
         if len(detail) > 300:
             detail = detail[:300] + "..."
+        # What is shown is checked, as shown: a value cut in half by the clip is still caught (fragments).
+        detail = self.redactor.scrub(detail, "response body withheld because it contained a secret")
         return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
 
     def _json(self, response: httpx.Response, strict: bool = True) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from driftcheck.config import DEFAULT_SOURCE, ConfigError, parse_list_ref
 from driftcheck.platform.keys import load_blocked_keys, parse_key_list
 
 TOKEN_ENV = "DRIFTCHECK_ADMIN_TOKEN"
+# A guessable token guards nothing, and the e2e runner cannot redact a short one safely.
+MIN_TOKEN_LENGTH = 16
 
 
 @click.group(name="platform")
@@ -35,6 +37,9 @@ def _token() -> tuple[str, bool]:
     if not value or any(not 0x21 <= ord(c) <= 0x7E for c in value):
         raise click.UsageError(f"{TOKEN_ENV} is set but is not a usable token: it must be non-empty printable "
                                "ASCII without spaces (unset it to have one generated)")
+    if len(value) < MIN_TOKEN_LENGTH:
+        raise click.UsageError(f"{TOKEN_ENV} is {len(value)} characters; a token needs at least {MIN_TOKEN_LENGTH} "
+                               "(unset it to have a strong one generated)")
     return value, False
 
 
