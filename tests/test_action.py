@@ -285,18 +285,27 @@ jobs:
 """
 
 
-def actionlint(tmp_path: Path, with_lines: str) -> subprocess.CompletedProcess[str]:
+def actionlint(tmp_path: Path, with_lines: str = "", workflow: str | None = None) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
     if exe is None:
         pytest.fail("actionlint is not installed: pip install -e '.[test]' provides it")
     repo = tmp_path / "lint"
     (repo / ".github" / "workflows").mkdir(parents=True)
     shutil.copy2(ACTION, repo / "action.yml")
-    (repo / ".github" / "workflows" / "driftcheck.yml").write_text(WORKFLOW.format(with_lines=with_lines))
+    text = workflow if workflow is not None else WORKFLOW.format(with_lines=with_lines)
+    (repo / ".github" / "workflows" / "driftcheck.yml").write_text(text)
     git(repo, "init", "-q", "-b", "main")
     shellcheck = shutil.which("shellcheck", path=str(BIN)) or ""
-    return subprocess.run([exe, "-no-color", f"-shellcheck={shellcheck}", "-pyflakes="], cwd=repo, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([exe, "-no-color", f"-shellcheck={shellcheck}", "-pyflakes="], cwd=repo,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_actionlint_accepts_the_documented_workflow(tmp_path: Path) -> None:
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    (workflow,) = [b for b in re.findall(r"^```yaml\n(.*?)^```$", text, re.S | re.M) if "jobs:" in b]
+    assert "uses: YOUR-ORG/driftcheck@REF" in workflow
+    proc = actionlint(tmp_path, workflow=workflow.replace("YOUR-ORG/driftcheck@REF", "./"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_actionlint_accepts_a_workflow_using_the_action(tmp_path: Path) -> None:
