@@ -42,6 +42,39 @@ class CheckOptions:
     contracts: tuple[str, ...] = ()
 
 
+def find_root(start: Path) -> Path:
+    """The repository root as ruff finds its configuration (DESIGN.md section 14).
+
+    From `start` upward, the first directory holding `driftcheck.toml`, a `pyproject.toml`
+    with a `[tool.driftcheck]` table, or `.git`; `start` itself when none does.
+    """
+    start = start.absolute()
+    for directory in (start, *start.parents):
+        if (directory / "driftcheck.toml").is_file() or _has_tool_table(directory / "pyproject.toml"):
+            return directory
+        if (directory / ".git").exists():  # a directory, or a file in a worktree or submodule
+            return directory
+    return start
+
+
+def _has_tool_table(path: Path) -> bool:
+    """Whether a pyproject.toml declares [tool.driftcheck]; an unreadable or invalid one that names
+    driftcheck counts (the configuration loader then reports what is wrong with it)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"driftcheck" not in data:
+        return False  # most pyproject.toml files: no TOML parse at all
+    import tomllib
+
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return True
+    return isinstance(tool, dict) and "driftcheck" in tool
+
+
 class ConfigError(Exception):
     """Raised inside this module only; surfaces as a DC106 finding."""
 

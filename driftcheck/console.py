@@ -35,6 +35,8 @@ def _exit_now(code: int) -> None:
             pass  # the reader went away (`| head`): nothing left to tell it
         except OSError as exc:  # e.g. a full disk under `> report.txt`: the result never reached anyone
             if sys.stderr is not None:
+                from driftcheck.cli.output import unreported  # already imported by the command that ran
+
                 print(unreported(exc), file=sys.stderr)
             code = 2
     if sys.stderr is not None:
@@ -44,8 +46,3 @@ def _exit_now(code: int) -> None:
             pass
     os._exit(code)
 
-
-def unreported(exc: OSError) -> str:
-    """The one line for a result that could not be written (exit 2), wherever the write failed."""
-    where = exc.filename or "standard output"
-    return f"driftcheck: cannot write to {where}: {exc.strerror or exc}; the result was not reported"

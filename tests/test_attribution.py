@@ -213,8 +213,11 @@ def test_json_keeps_every_field_and_adds_attribution_only_with_base(tmp_path: Pa
     assert "attribution" not in plain.json
     assert list(based.json) == [*plain.json, "attribution"]
     assert {k: v for k, v in based.json.items() if k != "attribution"} == plain.json
-    # other formats are untouched by --base
-    assert check(repo, "--format", "github", "--base", "main").out == check(repo, "--format", "github").out
+    # github: the same commands plus one notice per attribution line
+    github = check(repo, "--format", "github", "--base", "main").out
+    plain_github = check(repo, "--format", "github").out
+    assert github == plain_github + (f"::notice title=driftcheck --base main::{C}: secrets.go added XAI_API_KEY "
+                                     "since main; test_staging_full_saas.sh did not\n")
 
 
 # ------------------------------------------------------------------ files new since REV
@@ -308,7 +311,7 @@ def test_root_in_a_subdirectory_of_the_repository(tmp_path: Path) -> None:
     assert attribution_lines(run.out) == [
         f"{C}: test_staging_full_saas.sh added XAI_API_KEY since main; secrets.go does not have it"]
     # the same from inside the subdirectory with a relative --root
-    run = run_driftcheck("check", "--base", "main", cwd=root,
+    run = run_driftcheck("check", "--root", ".", "--base", "main", cwd=root,
                          env={**GIT_ENV, "GIT_CEILING_DIRECTORIES": str(tmp_path)})
     assert run.code == 1 and attribution_lines(run.out) == [
         f"{C}: test_staging_full_saas.sh added XAI_API_KEY since main; secrets.go does not have it"]
@@ -414,3 +417,35 @@ def test_git_commands_never_take_a_revision_as_an_option(tmp_path: Path) -> None
     assert g.resolve_commit("main") == git(repo, "rev-parse", "main").strip()
     assert g.resolve_commit("--all") is None
     assert g.resolve_commit("") is None
+
+
+# ------------------------------------------------------------------ every format (DESIGN.md section 14)
+
+
+def test_sarif_results_say_which_side_moved_and_stay_valid(tmp_path: Path) -> None:
+    from test_report_formats import assert_valid, sarif_validator
+
+    repo = history(tmp_path, (KEYS, KEYS), (KEYS + ["XAI_API_KEY"], KEYS))
+    run = check(repo, "--format", "sarif", "--base", "main")
+    assert run.code == 1, run.err
+    log = run.json
+    assert_valid(sarif_validator(), log)
+    [result] = log["runs"][0]["results"]
+    assert result["ruleId"] == "DC001"
+    assert result["properties"]["attribution"] == {
+        "base": "main",
+        "changes": [{"contract": C, "mirror": MIRROR_REF, "key": "XAI_API_KEY", "side": "source",
+                     "change": "added"}],
+        "text": ["secrets.go added XAI_API_KEY since main; test_staging_full_saas.sh did not"]}
+    assert log["runs"][0]["properties"]["attribution"]["changes"] == [entry("XAI_API_KEY", "source", "added")]
+    plain = check(repo, "--format", "sarif").json
+    assert "attribution" not in plain["runs"][0]["results"][0]["properties"]
+
+
+def test_quiet_text_leaves_out_the_attribution_lines(tmp_path: Path) -> None:
+    repo = history(tmp_path, (KEYS, KEYS), (KEYS + ["XAI_API_KEY"], KEYS))
+    full = check(repo, "--base", "main", cwd=repo)
+    assert full.out.splitlines()[-1] == (f"{C}: secrets.go added XAI_API_KEY since main; "
+                                         "test_staging_full_saas.sh did not")
+    quiet = check(repo, "--base", "main", "-q", cwd=repo)
+    assert quiet.out.splitlines() == full.out.splitlines()[:1] and quiet.code == 1

@@ -50,7 +50,7 @@ def test_missing_key(driftcheck):
     assert run.code == 1
     assert findings(run) == [("DC001", "XAI_API_KEY", SH, 11, 1)]
     assert run.json["contracts"][0]["mirrors"][0]["missing"] == ["XAI_API_KEY"]
-    text = driftcheck("check", "--root", str(FIXTURES / "drift-missing"))
+    text = driftcheck("check", "--root", str(FIXTURES / "drift-missing"), cwd=FIXTURES / "drift-missing")
     assert text.code == 1
     first, summary = text.out.splitlines()
     assert first.startswith(f"{SH}:11:1: DC001 XAI_API_KEY is in platformManagedDirectLLMBypassKeys ({GO}:40:2)")
@@ -134,7 +134,7 @@ def test_usage_errors_exit_2_without_traceback(driftcheck, tmp_path, args, words
 
 
 def test_missing_default_files_exit_2(driftcheck, tmp_path):
-    run = driftcheck("check", "--root", str(tmp_path))
+    run = driftcheck("check", "--root", str(tmp_path), cwd=tmp_path)
     assert run.code == 2
     lines = run.out.splitlines()
     assert lines[0].startswith(f"{GO}:1:1: DC105 ")

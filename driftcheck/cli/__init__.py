@@ -1,8 +1,9 @@
 """The command line: parses options, calls the library, prints. Nothing else.
 
-Subcommands that need heavy imports (the platform's HTTP stack, the e2e
-runner, libcst for `fix`) are loaded only when invoked, so `driftcheck check`
-starts as fast as the parsers allow.
+One module per command (`check`, `extract`, `run`, `fix`); the options they share live in
+`cli.options`, where reports go in `cli.output`. Subcommands that need heavy imports (the
+platform's HTTP stack, the e2e runner, libcst for `fix`) are loaded only when invoked, so
+`driftcheck check` starts as fast as the parsers allow.
 """
 
 from __future__ import annotations
@@ -11,19 +12,21 @@ import gc
 import importlib
 import os
 import sys
-from pathlib import Path
-from typing import Any, Callable
 
 import click
 
 from driftcheck import __version__
-from driftcheck.config import CheckOptions
-from driftcheck.languages import names as language_names
+from driftcheck.cli.check import check
+from driftcheck.cli.extract import extract
+from driftcheck.cli.options import check_options, make_options, output_options, report_options
+from driftcheck.cli.output import emit, use_color
+
+__all__ = ["check_options", "cli", "emit", "main", "make_options", "output_options", "report_options", "use_color"]
 
 # name -> (module, attribute, help); imported on first use.
 _LAZY_COMMANDS = {
     "fix": ("driftcheck.cli.fix", "fix", "Rewrite each mirror so it agrees with its source."),
-    "run": ("driftcheck.gate", "run_command", "Check, then replace this process with CMD only when in sync."),
+    "run": ("driftcheck.cli.run", "run_command", "Check, then replace this process with CMD only when in sync."),
     "e2e": ("driftcheck.e2e.cli", "e2e", "Run the byok provisioning lifecycle, gated by the check."),
     "platform": ("driftcheck.platform.cli", "platform", "The embedded reference platform."),
 }
@@ -39,7 +42,7 @@ class LazyGroup(click.Group):
             if name in _LONG_RUNNING:
                 gc.enable()  # off for short checks (driftcheck.console); a server or a lifecycle needs it
             module, attribute, _ = _LAZY_COMMANDS[name]
-            return getattr(importlib.import_module(module), attribute)
+            return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -50,129 +53,14 @@ class LazyGroup(click.Group):
             formatter.write_dl(sorted(rows))
 
 
-def check_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by check, fix, run and e2e (DESIGN.md section 4)."""
-    decorators = [
-        click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
-                     show_default=True, help="Repository root; relative paths resolve against it."),
-        click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                     help="Configuration file (default: driftcheck.toml, else [tool.driftcheck] in pyproject.toml, "
-                          "else the built-in default contract)."),
-        click.option("--source", metavar="PATH:SYMBOL", default=None,
-                     help="Ad-hoc contract 'cli': the source list (replaces the configured contracts)."),
-        click.option("--mirror", "mirrors", metavar="PATH:SYMBOL", multiple=True,
-                     help="Ad-hoc contract 'cli': a mirror list (repeatable)."),
-        click.option("--contract", "contracts", metavar="NAME", multiple=True,
-                     help="Check only these contracts (repeatable)."),
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
-
-
-def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                        help="Write the report to FILE instead of standard output.")(func)
-    return click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
-                        show_default=True, help="Report format.")(func)
-
-
-def make_options(root: Path, config: Path | None, source: str | None, mirrors: tuple[str, ...],
-                 contracts: tuple[str, ...]) -> CheckOptions:
-    return CheckOptions(root=root, config=config, source=source, mirrors=tuple(mirrors), contracts=tuple(contracts))
-
-
-def use_color(stream: Any = None) -> bool:
-    stream = stream or sys.stdout
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
-
-
-def emit(text: str, output: Path | None) -> None:
-    """Print a report, or write it to --output; a failed write is a usage error (exit 2)."""
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write --output {output}: {exc.strerror}") from None
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="driftcheck")
+@click.version_option(__version__, "-V", "--version", prog_name="driftcheck")
 def cli() -> None:
     """Keep a security-relevant key list in sync between Go, bash and Python sources."""
 
 
-@cli.command()
-@check_options
-@output_options
-@click.option("--base", metavar="REV", default=None,
-              help="Also read both lists at REV (git) and say which side moved.")
-def check(root: Path, config: Path | None, source: str | None, mirrors: tuple[str, ...],
-          contracts: tuple[str, ...], fmt: str, output: Path | None, base: str | None) -> None:
-    """Evaluate every contract; exit 0 in sync, 1 drift, 2 could not decide."""
-    from driftcheck.check import run_check
-    from driftcheck.report import render
-
-    result = run_check(make_options(root, config, source, mirrors, contracts))
-    attribution = None
-    if base is not None:
-        from driftcheck.attribution import attribute, with_base_error
-
-        attribution = attribute(result, base, root)
-        if attribution.error:
-            # REV unreadable: one line on stderr, exit 2; structured reports also carry it as DC106.
-            click.echo(attribution.error, err=True)
-            if fmt != "text":
-                result = with_base_error(result, attribution)
-    if attribution is not None and fmt == "json":
-        import json
-
-        from driftcheck.report.json_format import result_json
-
-        data = result_json(result)
-        data["attribution"] = attribution.json_value()  # additive: only with --base
-        text = json.dumps(data, indent=2) + "\n"
-    else:
-        text = render(result, fmt, color=output is None and fmt == "text" and use_color(), root=str(root))
-        if attribution is not None and fmt == "text":
-            text += "".join(line + "\n" for line in attribution.lines)
-    emit(text, output)
-    sys.exit(2 if attribution is not None and attribution.error else result.exit_code)
-
-
-@cli.command()
-@click.argument("list_ref", metavar="PATH:SYMBOL")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True)
-@click.option("--language", type=click.Choice(language_names()), default=None,
-              help="Language of the file (default: from its extension or shebang).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
-def extract(list_ref: str, root: Path, language: str | None, fmt: str, output: Path | None) -> None:
-    """Print one list; exit 2 when it cannot be extracted statically."""
-    import json
-
-    from driftcheck.config import ConfigError, parse_list_ref
-    from driftcheck.languages.driver import extract_list
-    from driftcheck.report.json_format import list_json
-    from driftcheck.report.text_format import finding_line
-    from driftcheck.sources import SourceFiles
-
-    try:
-        ref = parse_list_ref(list_ref, root, language)
-    except ConfigError as exc:
-        click.echo(f"<command line>:1:1: DC106 {exc}", err=True)
-        sys.exit(2)
-    extracted = extract_list(ref, SourceFiles(root))
-    for finding in extracted.findings:
-        click.echo(finding_line(finding), err=True)
-    if extracted.keys is not None:
-        if fmt == "json":
-            emit(json.dumps(list_json(extracted), indent=2) + "\n", output)
-        else:
-            emit("".join(k.key + "\n" for k in extracted.keys), output)
-    sys.exit(2 if extracted.keys is None or any(f.exit_code == 2 for f in extracted.findings) else 0)
+cli.add_command(check)
+cli.add_command(extract)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:  # reading inputs is DC105; this is writing the result (a full disk, a closed pipe)
-        from driftcheck.console import unreported
+        from driftcheck.cli.output import unreported
 
         click.echo(unreported(exc), err=True)
         return 2

@@ -9,9 +9,13 @@ or start a new one (no workflow-command injection through a crafted list).
 from __future__ import annotations
 
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from driftcheck.model import CheckResult, Finding
 from driftcheck.report.text_format import contract_summary
+
+if TYPE_CHECKING:
+    from driftcheck.attribution import Attribution
 
 
 def escape_data(value: str) -> str:
@@ -54,7 +58,13 @@ def finding_command(finding: Finding, root: str = ".") -> str:
             f"title={title}::{escape_data(finding.message)}")
 
 
-def render(result: CheckResult, *, color: bool = False, root: str = ".") -> str:
+def render(result: CheckResult, *, color: bool = False, root: str = ".", quiet: bool = False,
+           attribution: Attribution | None = None, **_: object) -> str:
+    """One `::error` per finding; unless quiet, a `::notice` per contract and per `--base` attribution line."""
     lines = [finding_command(f, root) for f in result.all_findings]
-    lines.extend(f"::notice::{escape_data(contract_summary(c, root))}" for c in result.contracts)
+    if not quiet:
+        lines.extend(f"::notice::{escape_data(contract_summary(c, root))}" for c in result.contracts)
+        if attribution is not None:
+            title = escape_property(f"driftcheck --base {attribution.base}")
+            lines.extend(f"::notice title={title}::{escape_data(line)}" for line in attribution.lines)
     return "".join(line + "\n" for line in lines)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftcheck.model import CheckResult, ExtractedList, Finding, Key
+
+
+if TYPE_CHECKING:
+    from driftcheck.attribution import Attribution
 
 
 def keys_json(keys: tuple[Key, ...] | None) -> list[dict[str, Any]] | None:
@@ -47,5 +51,8 @@ def result_json(result: CheckResult) -> dict[str, Any]:
             "findings": [finding_json(f) for f in result.all_findings]}
 
 
-def render(result: CheckResult, *, color: bool = False, root: str = ".") -> str:
-    return json.dumps(result_json(result), indent=2) + "\n"
+def render(result: CheckResult, *, attribution: Attribution | None = None, **_: object) -> str:
+    data = result_json(result)
+    if attribution is not None:
+        data["attribution"] = attribution.json_value()  # additive: only with --base (null: REV unreadable)
+    return json.dumps(data, indent=2) + "\n"

@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from driftcheck import __version__
 from driftcheck.model import CheckResult, ContractResult, Finding, Key
 from driftcheck.report.github_format import artifact_path
 from driftcheck.rules import RULES
+
+if TYPE_CHECKING:
+    from driftcheck.attribution import Attribution
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/driftcheck/"
@@ -95,8 +98,19 @@ def _fingerprint(finding: Finding, path: str | None, occurrence: int) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def _result(finding: Finding, contract: ContractResult | None, root: str, seen: dict[tuple[str, ...], int]) \
-        -> dict[str, Any]:
+def _attribution_of(finding: Finding, attribution: Attribution) -> dict[str, Any] | None:
+    """Which side moved this finding's key since `--base` (an empty `changes`: neither did)."""
+    if attribution.changes is None or finding.contract is None or finding.key is None:
+        return None
+    changes = [c.as_json() for c in attribution.changes if c.contract == finding.contract and c.key == finding.key]
+    prefix = f"{finding.contract}: "
+    words = [line.removeprefix(prefix) for line in attribution.lines
+             if line.startswith(prefix) and finding.key in line.split()]
+    return {"base": attribution.base, "changes": changes, "text": words}
+
+
+def _result(finding: Finding, contract: ContractResult | None, root: str, seen: dict[tuple[str, ...], int],
+            attribution: Attribution | None = None) -> dict[str, Any]:
     path = artifact_path(finding.path, root)
     identity = (finding.code, finding.contract or "", path or finding.path, finding.key or "")
     occurrence = seen.get(identity, 0)
@@ -119,6 +133,9 @@ def _result(finding: Finding, contract: ContractResult | None, root: str, seen: 
         properties["contract"] = finding.contract
     if finding.key is not None:
         properties["key"] = finding.key
+    moved = _attribution_of(finding, attribution) if attribution is not None else None
+    if moved is not None:
+        properties["attribution"] = moved
     result["properties"] = properties
     return result
 
@@ -129,11 +146,11 @@ def root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def sarif_log(result: CheckResult, root: str = ".") -> dict[str, Any]:
+def sarif_log(result: CheckResult, root: str = ".", attribution: Attribution | None = None) -> dict[str, Any]:
     seen: dict[tuple[str, ...], int] = {}
     results = [_result(f, None, root, seen) for f in result.findings]
     for contract in result.contracts:
-        results.extend(_result(f, contract, root, seen) for f in contract.findings)
+        results.extend(_result(f, contract, root, seen, attribution) for f in contract.findings)
     run = {
         "tool": {"driver": {
             "name": "driftcheck",
@@ -151,8 +168,12 @@ def sarif_log(result: CheckResult, root: str = ".") -> dict[str, Any]:
             "contracts": [{"name": c.contract.name, "status": c.status} for c in result.contracts],
         },
     }
+    if attribution is not None:  # `--base`: what moved since REV, as the text report says it
+        run["properties"]["attribution"] = {  # type: ignore[index]
+            "base": attribution.base, "changes": attribution.json_value(), "text": list(attribution.lines),
+            "error": attribution.error}
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(result: CheckResult, *, color: bool = False, root: str = ".") -> str:
-    return json.dumps(sarif_log(result, root), indent=2) + "\n"
+def render(result: CheckResult, *, root: str = ".", attribution: Attribution | None = None, **_: object) -> str:
+    return json.dumps(sarif_log(result, root, attribution), indent=2) + "\n"
