@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
+from driftcheck import rules
 from driftcheck.compare import compare_contract
 from driftcheck.config import CheckOptions, load_contracts
 from driftcheck.languages.driver import extract_list
-from driftcheck.model import CheckResult, ExtractedList, Finding, ListRef, status_of
+from driftcheck.model import CheckResult, Contract, ExtractedList, Finding, ListRef, status_of
 from driftcheck.sources import SourceFiles
 
 
@@ -28,11 +29,55 @@ def run_check(options: CheckOptions, files: SourceFiles | None = None) -> CheckR
         found = extracted[cache_key]
         return found if found.ref == ref else replace(found, ref=ref)
 
+    for contract in contracts:  # every list first: where a pragma takes effect is known only for the whole run
+        extract(contract.source)
+        for mirror in contract.mirrors:
+            extract(mirror.ref)
+    _settle_pragmas(contracts, extracted, lambda ref: (str(files.resolve(ref.path)), ref.symbol, ref.language))
     results = tuple(
         compare_contract(contract, extract(contract.source), [extract(m.ref) for m in contract.mirrors])
         for contract in contracts
     )
     return CheckResult(contracts=results)
+
+
+def _settle_pragmas(contracts: list[Contract], extracted: dict[tuple[str, str, str], ExtractedList],
+                    key_of: Callable[[ListRef], tuple[str, str, str]]) -> None:
+    """DC006 for the run: a pragma is in effect only next to the definition of a list some contract
+    reads as a mirror. Per-list DC006 findings (a pragma attached to nothing near that list) are kept
+    once per pragma and dropped for pragmas another mirror's definition holds; a pragma attached to a
+    list that is only ever a source gets a DC006 of its own (wrong file)."""
+    mirror_keys = {key_of(m.ref) for c in contracts for m in c.mirrors}
+    in_effect = {(a.path, a.line) for k in mirror_keys for a in extracted[k].allowances}
+    owner: dict[tuple[str, int], tuple[tuple[str, str, str], Finding]] = {}
+    for cache_key, found in extracted.items():
+        for finding in found.findings:
+            where = (finding.path, finding.line)
+            if finding.code != "DC006" or where in in_effect:
+                continue
+            better = where not in owner or ("blank line" in finding.message
+                                            and "blank line" not in owner[where][1].message)
+            if better:
+                owner[where] = (cache_key, finding)
+    for contract in contracts:  # pragmas next to a source's definition: the wrong file
+        source_key = key_of(contract.source)
+        if source_key in mirror_keys:
+            continue
+        mirror = contract.mirrors[0].ref
+        for allowance in extracted[source_key].allowances:
+            where = (allowance.path, allowance.line)
+            if where not in owner:
+                owner[where] = (source_key, rules.finding(
+                    "DC006", allowance.path, allowance.line, allowance.column, key=allowance.key,
+                    why=f"it is next to {contract.source.symbol}, the source list of contract {contract.name!r}, "
+                        "and exceptions are read next to a mirror's definition",
+                    fix=f"move it above {mirror.symbol} in {mirror.path}"))
+    for cache_key, found in extracted.items():
+        mine = [f for where, (k, f) in owner.items() if k == cache_key and f not in found.findings]
+        kept = tuple(f for f in found.findings
+                     if f.code != "DC006" or owner.get((f.path, f.line), (None, None))[1] is f)
+        if mine or kept != found.findings:
+            extracted[cache_key] = replace(found, findings=kept + tuple(mine))
 
 
 def keep_only(result: CheckResult, keep: Callable[[str], bool]) -> CheckResult:

@@ -44,6 +44,10 @@ class Comment:
     path: str
     line: int
     column: int
+    # For `other_comments`: why the pragma rules do not attach it to the definition, as a short
+    # clause (e.g. "a blank line separates it from KEYS's definition on line 12"). Empty: the
+    # driver says it from the positions.
+    why: str = ""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,12 @@ def extract_list(ref: ListRef, files: SourceFiles) -> ExtractedList:
         return ExtractedList(ref=ref, keys=None, findings=(loaded,))
     read = backend(ref.language).read(ref, loaded, files)
     extracted = read if isinstance(read, ExtractedList) else decide(ref, loaded, read)
+    if isinstance(read, ExtractedList) and read.definition is not None and PRAGMA_MARKER in loaded.data:
+        # Transitional (LegacyBackend): old extractors report only the pragmas they attach.
+        attached = {a.line for a in read.allowances} | {f.line for f in read.findings if f.code == "DC106"}
+        stray = [c for c in pragma_comments(loaded, ref.language) if c.line not in attached]
+        extracted = replace(extracted, findings=extracted.findings + tuple(
+            unattached_pragmas(stray, ref.symbol, read.definition.line, loaded)))
     if extracted.keys is not None and any(f.exit_code == 2 for f in extracted.findings):
         extracted = replace(extracted, keys=None)
     return extracted
@@ -45,6 +51,7 @@ def decide(ref: ListRef, source: SourceFile, reading: Reading) -> ExtractedList:
                                           name=ref.symbol, why=occurrence.why))
     allowances, pragma_findings = collect_pragmas(reading.attached_comments)
     findings += pragma_findings
+    findings += unattached_pragmas(reading.other_comments, ref.symbol, reading.definition.line, source)
     keys = reading.keys
     if keys is not None and not any(f.exit_code == 2 for f in findings):
         findings += _duplicates(ref.symbol, keys, reading.path, reading.duplicates_are_errors)
@@ -74,6 +81,94 @@ def collect_pragmas(comments: tuple[Comment, ...] | list[Comment]) -> tuple[list
         elif parsed:
             allowances.extend(parsed)
     return allowances, findings
+
+
+PRAGMA_MARKER = b"driftcheck:"
+_DIRECTIVE = ("allow-missing", "allow-extra")
+
+
+def unattached_pragmas(comments: tuple[Comment, ...] | list[Comment], symbol: str, definition_line: int,
+                       source: SourceFile) -> list[Finding]:
+    """DC006 for each comment that reads as an exception pragma but is not attached to `symbol`'s definition.
+
+    Which of them sit next to *another* list's definition that a contract reads is settled for the
+    whole run (`driftcheck.check`), so a file holding two mirrors does not report each one's pragma
+    against the other.
+    """
+    out: list[Finding] = []
+    for comment in comments:
+        if "driftcheck:" not in comment.text or not any(d in comment.text for d in _DIRECTIVE):
+            continue  # a comment that merely mentions driftcheck is no exception
+        why = comment.why or _why_unattached(comment, symbol, definition_line, source)
+        out.append(rules.finding(
+            "DC006", comment.path, comment.line, comment.column, why=why,
+            fix=f"move it to the line directly above {symbol} (line {definition_line} of {source.display}) "
+                "or to the end of that line"))
+    return out
+
+
+def _why_unattached(comment: Comment, symbol: str, definition_line: int, source: SourceFile) -> str:
+    lines = source.text.split("\n")
+    own = lines[comment.line - 1] if comment.line <= len(lines) else ""
+    before = own[:max(comment.column - 1, 0)]
+    if before.strip():
+        return f"it ends line {comment.line}, which is not where {symbol} is defined (line {definition_line})"
+    if comment.line < definition_line:
+        between = lines[comment.line:definition_line - 1]
+        if all(not line.strip() or line.lstrip().startswith(("#", "//", "/*", "*")) for line in between):
+            return f"a blank line separates it from the definition of {symbol} on line {definition_line}"
+    for number in range(comment.line + 1, len(lines) + 1):
+        text = lines[number - 1].strip()
+        if text and not text.startswith(("#", "//")):
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            return f"it is above line {number} ({shown!r}), not above the definition of {symbol} on line " \
+                   f"{definition_line}"
+    return f"nothing follows it; {symbol} is defined on line {definition_line}"
+
+
+def pragma_comments(source: SourceFile, language: str) -> list[Comment]:
+    """Every comment of the file that carries `driftcheck:`, found with the language's own parser.
+
+    For backends that fill `Reading.other_comments` (and for LegacyBackend's files); only called
+    when the marker occurs in the file at all. Languages without a scanner here give [].
+    """
+    data = source.data
+    if PRAGMA_MARKER not in data:
+        return []
+    if language == "python":
+        return _python_comments(source)
+    grammar = {"go": "go", "shell": "bash"}.get(language)
+    if grammar is None:
+        return []
+    from driftcheck.languages.common import ts_tree
+
+    root = ts_tree(source, grammar).root_node
+    found: dict[int, Comment] = {}
+    at = data.find(PRAGMA_MARKER)
+    while at != -1:
+        node = root.descendant_for_byte_range(at, at + len(PRAGMA_MARKER))
+        if node is not None and node.type == "comment" and node.start_byte not in found:
+            raw = data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+            text = raw[2:] if raw.startswith(("//", "/*")) else raw[1:] if raw.startswith("#") else raw
+            row, col = node.start_point
+            found[node.start_byte] = Comment(text.removesuffix("*/"), source.display, row + 1,
+                                             source.point_column(row, col))
+        at = data.find(PRAGMA_MARKER, at + 1)
+    return list(found.values())
+
+
+def _python_comments(source: SourceFile) -> list[Comment]:
+    import io
+    import tokenize
+
+    out: list[Comment] = []
+    try:
+        for token in tokenize.tokenize(io.BytesIO(source.data).readline):
+            if token.type == tokenize.COMMENT and "driftcheck:" in token.string:
+                out.append(Comment(token.string[1:], source.display, token.start[0], token.start[1] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return out  # the extractor reports the syntax error (DC101)
+    return out
 
 
 def _not_found(ref: ListRef, source: SourceFile, reading: Reading) -> Finding:
