@@ -424,7 +424,8 @@ def right_verdict(expected: int, got: int, tool: str) -> bool:
 def run_traps(fixtures: list[Fixture], ast_grep_available: bool) -> dict[str, Any]:
     env = child_env()
     tools: dict[str, list[str] | None] = {
-        "driftcheck": [*driftcheck_argv(), "check"],
+        # --root .: a fixture has no .git or driftcheck.toml of its own (root discovery would find the checkout's)
+        "driftcheck": [*driftcheck_argv(), "check", "--root", "."],
         "naive": [str(ALTERNATIVES / "naive.sh"), "."],
         "ast-grep": [str(ALTERNATIVES / "astgrep.sh"), "."] if ast_grep_available else None,
     }

@@ -691,7 +691,9 @@ def test_pragmas_above_and_at_the_end_of_the_first_line(tmp_path: Path) -> None:
               "# driftcheck: allow-missing=MINIMAX_API_KEY -- sent at create time\n"
               "N=( # driftcheck: allow-extra=LEGACY_KEY,OLD_KEY -- old workspaces\n  A\n)\n")
     result = extract(tmp_path, script)
-    assert names(result) == ["A"] and result.findings == ()
+    # the separated pragma is not an allowance: DC006 says why it has no effect
+    assert names(result) == ["A"] and [(f.code, f.line) for f in result.findings] == [("DC006", 1)]
+    assert "a blank line separates it" in result.findings[0].message
     got = [(a.key, a.kind, a.reason, a.line, a.column, a.origin) for a in result.allowances]
     assert got == [("MINIMAX_API_KEY", "missing", "sent at create time", 4, 3, "pragma"),
                    ("LEGACY_KEY", "extra", "old workspaces", 5, 7, "pragma"),
