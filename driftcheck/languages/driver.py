@@ -110,7 +110,9 @@ def unattached_pragmas(comments: tuple[Comment, ...] | list[Comment], symbol: st
 def _why_unattached(comment: Comment, symbol: str, definition_line: int, source: SourceFile) -> str:
     lines = source.text.split("\n")
     own = lines[comment.line - 1] if comment.line <= len(lines) else ""
-    before = own[:max(comment.column - 1, 0)]
+    # What precedes the comment on its line (a backend's column may point past the `#` or `//`).
+    before = own[:max(comment.column - 1, 0)].rstrip()
+    before = before[:-2] if before.endswith(("//", "/*")) else before[:-1] if before.endswith("#") else before
     if before.strip():
         return f"it ends line {comment.line}, which is not where {symbol} is defined (line {definition_line})"
     if comment.line < definition_line:
