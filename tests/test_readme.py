@@ -157,8 +157,7 @@ def test_precommit_recipe_rev_is_a_commit_of_this_repository_with_those_hooks() 
 def _rule_codes() -> list:
     from driftcheck.rules import RULES
 
-    # DC006 is in the catalogue before the rule fires (it lands with the command-line work of issue 12).
-    pending = {"DC006": "DC006 is not reported yet"}
+    pending: dict[str, str] = {}  # code -> why its example cannot run yet (none: DC006 fires since issue 12)
     return [pytest.param(code, marks=pytest.mark.xfail(reason=pending[code], strict=False)) if code in pending
             else code for code in RULES]
 
