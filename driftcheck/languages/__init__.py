@@ -35,6 +35,9 @@ REGISTRY: dict[str, LanguageSpec] = {spec.name: spec for spec in (
     LanguageSpec("shell", "driftcheck.languages.shell", (".sh", ".bash"),
                  interpreters=("bash", "sh", "dash", "ksh", "zsh"), aliases=("bash", "sh")),
     LanguageSpec("python", "driftcheck.languages.python", (".py", ".pyi"), interpreters=("python",)),
+    LanguageSpec("typescript", "driftcheck.languages.typescript", (".ts", ".tsx", ".mts", ".cts"), aliases=("ts", "tsx")),
+    LanguageSpec("javascript", "driftcheck.languages.typescript", (".js", ".jsx", ".mjs", ".cjs"),
+                 interpreters=("node",), aliases=("js", "jsx")),
 )}
 
 
