@@ -1,9 +1,11 @@
 """When tree-sitter cannot parse a file: ask the language itself before calling it a syntax error (DC101).
 
-JavaScript files (`.js .mjs .cjs`) are judged by `node --check`; TypeScript and JSX files by the TypeScript
-compiler's parser (`ts.createSourceFile` parse diagnostics), found from the file's directory the way node
-resolves modules (the project's own `node_modules`), then on NODE_PATH. Only reached on the error path, so
-a check of a file that parses never starts node.
+The judge is the TypeScript compiler's syntactic check (`ts.transpileModule` diagnostics: the parser's, plus
+"types are not allowed in a .js file"), found from the file's directory the way node resolves modules (the
+project's own `node_modules`), then on NODE_PATH. Without it, a `.js .mjs .cjs` file is judged by
+`node --check` (fed on stdin with the module type made explicit: node 20 accepts any `.js` file whose
+CommonJS parse fails on `export` without parsing it as a module); a TypeScript file by nobody, and the
+message says so. Only reached on the error path, so a check of a file that parses never starts node.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ const file = process.argv[1];
 let ts;
 try { ts = require(require.resolve("typescript", { paths: [path.dirname(file)] })); }
 catch (e) { try { ts = require("typescript"); } catch (e2) { process.stdout.write("null"); process.exit(0); } }
-const kinds = { ".tsx": ts.ScriptKind.TSX, ".jsx": ts.ScriptKind.JSX, ".js": ts.ScriptKind.JS,
-                ".mjs": ts.ScriptKind.JS, ".cjs": ts.ScriptKind.JS };
-const kind = kinds[path.extname(file).toLowerCase()] || ts.ScriptKind.TS;
+const names = { ".tsx": "x.tsx", ".jsx": "x.jsx", ".js": "x.js", ".mjs": "x.js", ".cjs": "x.js" };
+const fileName = names[path.extname(file).toLowerCase()] || "x.ts";
 const text = fs.readFileSync(file, "utf8");
-const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
-process.stdout.write(JSON.stringify((sf.parseDiagnostics || []).map(d => {
-  const p = sf.getLineAndCharacterOfPosition(d.start);
+const out = ts.transpileModule(text, { fileName, reportDiagnostics: true });
+const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest);
+process.stdout.write(JSON.stringify((out.diagnostics || []).map(d => {
+  const p = sf.getLineAndCharacterOfPosition(d.start || 0);
   return { line: p.line + 1, column: p.character + 1, message: ts.flattenDiagnosticMessageText(d.messageText, " ") };
 })));
 """
@@ -42,7 +44,7 @@ def judge_syntax(source: SourceFile, root: Any, name: str, grammar: str) -> Find
     node = first_error_node(root)
     row, col = node.start_point if node is not None else (0, 0)
     line, column = row + 1, source.point_column(row, col)
-    verdict = _ask(source, grammar)
+    verdict, judge = _ask(source, root, grammar)
     if verdict is None:
         return rules.finding(
             "DC101", source.display, line, column,
@@ -52,51 +54,46 @@ def judge_syntax(source: SourceFile, root: Any, name: str, grammar: str) -> Find
     if verdict:
         first = verdict[0]
         return rules.finding("DC101", source.display, first[0], first[1],
-                             detail=f"{_judge(source, grammar)} rejects the file: {first[2]}")
+                             detail=f"{judge} rejects the file: {first[2]}")
     region = source.data[node.start_byte:node.end_byte] if node is not None else source.data
     if name.encode("utf-8") in region or node is None:
         return rules.finding(
             "DC102", source.display, line, column,
-            detail=f"tree-sitter cannot parse line {line}, which {_judge(source, grammar)} accepts, and {name} "
+            detail=f"tree-sitter cannot parse line {line}, which {judge} accepts, and {name} "
                    "is spelled there; driftcheck cannot read the list around it")
     return None
 
 
-def _judge(source: SourceFile, grammar: str) -> str:
-    return "node" if _uses_node_check(source, grammar) else "the TypeScript compiler"
-
-
-def _uses_node_check(source: SourceFile, grammar: str) -> bool:
-    return source.path.suffix.lower() in (".js", ".mjs", ".cjs")
-
-
-def _ask(source: SourceFile, grammar: str) -> list[tuple[int, int, str]] | None:
-    """The language's syntax errors ([] = accepted), or None when no judge is installed."""
+def _ask(source: SourceFile, root: Any, grammar: str) -> tuple[list[tuple[int, int, str]] | None, str]:
+    """The language's syntax errors ([] = accepted) and who judged, or None when no judge is installed."""
     node = shutil.which("node")
     if node is None:
-        return None
-    if _uses_node_check(source, grammar):
-        try:
-            proc = subprocess.run([node, "--check", str(source.path)], capture_output=True, text=True, timeout=60,
-                                  stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if proc.returncode == 0:
-            return []
-        return [_node_error(proc.stderr, source)]
+        return None, ""
     try:
         proc = subprocess.run([node, "-e", _TS_SCRIPT, str(source.path)], capture_output=True, text=True,
                               timeout=60, stdin=subprocess.DEVNULL)
         result = json.loads(proc.stdout) if proc.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError):
-        return None
-    if result is None:
-        return None
-    return [(d["line"], d["column"], d["message"]) for d in result]
+        result = None
+    if result is not None:
+        return [(d["line"], d["column"], d["message"]) for d in result], "the TypeScript compiler"
+    suffix = source.path.suffix.lower()
+    if suffix not in (".js", ".mjs", ".cjs"):
+        return None, ""
+    esm = suffix == ".mjs" or (suffix == ".js" and any(
+        c.type in ("import_statement", "export_statement") for c in root.children))
+    try:
+        proc = subprocess.run([node, "--check", f"--input-type={'module' if esm else 'commonjs'}"],
+                              input=source.data, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None, ""
+    if proc.returncode == 0:
+        return [], "node"
+    return [_node_error(proc.stderr.decode("utf-8", "replace"))], "node"
 
 
-def _node_error(stderr: str, source: SourceFile) -> tuple[int, int, str]:
-    """node --check prints `FILE:LINE`, the line, a caret, a blank line and `SyntaxError: ...`."""
+def _node_error(stderr: str) -> tuple[int, int, str]:
+    """node --check prints `[stdin]:LINE`, the line, a caret, a blank line and `SyntaxError: ...`."""
     lines = stderr.splitlines()
     line = 1
     if lines and ":" in lines[0]:
