@@ -40,6 +40,16 @@ def _python(name: str, keys: list[str]) -> str:
     return f'"""Lists."""\n\n{name} = [\n{body}]\n'
 
 
+def _typescript(name: str, keys: list[str]) -> str:
+    body = "".join(f'  "{key}",\n' for key in keys)
+    return f"export const {name}: readonly string[] = [\n{body}] as const;\n"
+
+
+def _javascript(name: str, keys: list[str]) -> str:
+    body = "".join(f"  '{key}',\n" for key in keys)
+    return f"export const {name} = Object.freeze([\n{body}]);\n"
+
+
 WRITERS: list[Writer] = [
     Writer("go", "lists.go", _go, comment=lambda text: f"// {text}",
            broken="package lists\n\nvar LIST = []string{\n\t\"A_KEY\",\n\n", mutate=_go_mutated),
@@ -49,4 +59,10 @@ WRITERS: list[Writer] = [
     Writer("python", "lists.py", _python, comment=lambda text: f"# {text}",
            broken='LIST = [\n    "A_KEY",\n',
            mutate=lambda name, keys: _python(name, keys) + f'{name}.append("EXTRA_KEY")\n'),
+    Writer("typescript", "lists.ts", _typescript, comment=lambda text: f"// {text}",
+           broken='export const LIST: readonly string[] = [\n  "A_KEY",\n',
+           mutate=lambda name, keys: _typescript(name, keys) + f'({name} as string[]).push("EXTRA_KEY");\n'),
+    Writer("javascript", "lists.mjs", _javascript, comment=lambda text: f"// {text}",
+           broken="export const LIST = Object.freeze([\n  'A_KEY',\n",
+           mutate=lambda name, keys: _javascript(name, keys) + f"{name}.splice(0, 1);\n"),
 ]
