@@ -36,7 +36,8 @@ from driftcheck.fix.layout import Refused
 from driftcheck.model import CheckResult, ContractResult, ExtractedList, Key, ListRef, MirrorResult, Span
 from driftcheck.sources import UTF8_BOM, SourceFile, SourceFiles
 
-_REWRITERS = {"shell": "driftcheck.fix.shell", "python": "driftcheck.fix.python"}
+_REWRITERS = {"shell": "driftcheck.fix.shell", "python": "driftcheck.fix.python",
+              "typescript": "driftcheck.fix.typescript", "javascript": "driftcheck.fix.typescript"}
 _MAX_ROUNDS = 16
 
 

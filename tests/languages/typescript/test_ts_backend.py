@@ -164,3 +164,17 @@ def test_go_and_bash_checks_do_not_import_the_grammars() -> None:
             "print(any(m.startswith('tree_sitter_typescript') for m in sys.modules))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
+
+
+def test_candidates_for_discover(tmp_path: Path) -> None:
+    from driftcheck.languages import backend
+    from driftcheck.sources import SourceFile
+
+    (tmp_path / "ui.tsx").write_text(
+        'export const KEYS = ["A", "B"] as const;\nconst LABELS: Record<string, string> = { C: "c" };\n'
+        'export const P = [{ id: "x", envVar: "D", n: 1 }, { id: "y", envVar: "E", n: 2 }];\n'
+        'const ONE = "A";\nlet mixed = [1, "A"];\nfunction f() { const inner = ["Z"]; }\n')
+    loaded = SourceFiles(tmp_path).load("ui.tsx")
+    assert isinstance(loaded, SourceFile)
+    found = {c.selector: [k.key for k in c.keys] for c in backend("typescript").candidates(loaded)}  # type: ignore[attr-defined]
+    assert found == {"KEYS": ["A", "B"], "LABELS": ["C"], "P[].id": ["x", "y"], "P[].envVar": ["D", "E"]}
