@@ -72,6 +72,83 @@ def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path
     return out
 
 
+def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path) -> list[Occurrence]:
+    """A top-level binding of a file that is not a module (a classic script; for TypeScript, a global script)
+    is visible to every other script: classify every use of the name in every other file that spells it and
+    does not declare its own, and refuse `window.NAME`/`globalThis.NAME`."""
+    needle = name.encode("utf-8")
+    out: list[Occurrence] = []
+    own = os.path.abspath(source.path)
+    for candidate in _script_files(files):
+        if os.path.abspath(candidate) == own:
+            continue
+        try:
+            if os.path.getsize(candidate) > _MAX_BYTES:
+                continue
+            with open(candidate, "rb") as handle:
+                if needle not in handle.read():
+                    continue
+        except OSError:
+            continue
+        loaded = files.load(candidate)
+        if isinstance(loaded, SourceFile):
+            out += _global_file(loaded, name, path)
+    return out
+
+
+_GLOBAL_OBJECTS = frozenset({"window", "globalThis", "self", "global", "this"})
+
+
+def _global_file(other: SourceFile, name: str, path: Path) -> list[Occurrence]:
+    grammar = syntax.grammar_for(other.path, "typescript")
+    root = syntax.tree(other, grammar).root_node
+    data = other.data
+    from driftcheck.languages.typescript.reader import module_of
+
+    module = module_of(other, grammar)
+    classifier = Classifier(data, name, path, module.rebound)
+    out: list[Occurrence] = []
+
+    def occurrence(node: Any, role: str, why: str = "") -> None:
+        row, col = node.start_point
+        out.append(Occurrence(other.display, row + 1, other.point_column(row, col), role, why))  # type: ignore[arg-type]
+
+    stack = [root]
+    while stack:  # window.NAME and the like reach the global binding without spelling it as a name
+        node = stack.pop()
+        if node.type == "member_expression":
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            if obj is not None and prop is not None and syntax.text(data, prop) == name and \
+                    syntax.text(data, obj) in _GLOBAL_OBJECTS:
+                occurrence(node, "unproven", f"{syntax.text(data, node)} reaches the global {name}; make the file "
+                                             "a module (export the list) or wrap it in Object.freeze(...)")
+        stack.extend(node.children)
+    if module.top(name) and is_module(root):
+        return out  # a module with its own top-level NAME: its uses are of that binding
+    for ref in references(data, root, name, None):
+        verdict = classifier.reference(ref)
+        occurrence(ref, "read")
+        if verdict.node is not None:
+            occurrence(verdict.node, "unproven", f"another script can see the global {name}: {verdict.why}; "
+                                                 "make the file a module (export the list) or wrap it in "
+                                                 "Object.freeze(...)")
+    return out
+
+
+def is_module(root: Any) -> bool:
+    """Does the file have its own module scope (ES import/export, or CommonJS require/module/exports)?"""
+    for child in root.children:
+        if child.type in ("import_statement", "export_statement"):
+            return True
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier" and node.text in (b"require", b"module", b"exports"):
+            return True
+        stack.extend(node.children)
+    return False
+
+
 def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str]) -> list[Occurrence]:
     grammar = syntax.grammar_for(importer.path, "typescript")
     root = syntax.tree(importer, grammar).root_node

@@ -90,10 +90,13 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
     occurrences = _occurrences(source, module, declaration, selected.path, name)
     exported = declaration.exported or any(o.role == "read" and o.why == "export" for o in occurrences)
     occurrences = [o if o.why != "export" else Occurrence(o.path, o.line, o.column, "read") for o in occurrences]
-    if exported and not selected.frozen:
-        from driftcheck.languages.typescript.importers import importer_occurrences
+    if not selected.frozen:
+        from driftcheck.languages.typescript import importers
 
-        occurrences += importer_occurrences(source, files, name, selected.path)
+        if exported:
+            occurrences += importers.importer_occurrences(source, files, name, selected.path)
+        elif source.path.suffix.lower() not in (".mjs", ".cjs", ".mts", ".cts") and not importers.is_module(root):
+            occurrences += importers.global_occurrences(source, files, name, selected.path)
     return _with(base, keys=keys, value_span=node_span(source, literal) if literal is not None else None,
                  occurrences=tuple(occurrences))
 

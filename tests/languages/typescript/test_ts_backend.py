@@ -178,3 +178,14 @@ def test_candidates_for_discover(tmp_path: Path) -> None:
     assert isinstance(loaded, SourceFile)
     found = {c.selector: [k.key for k in c.keys] for c in backend("typescript").candidates(loaded)}  # type: ignore[attr-defined]
     assert found == {"KEYS": ["A", "B"], "LABELS": ["C"], "P[].id": ["x", "y"], "P[].envVar": ["D", "E"]}
+
+
+def test_a_global_script_list_is_followed_into_other_scripts(tmp_path: Path) -> None:
+    lists = 'const KEYS = ["A", "B"];\n'
+    ok = extract(tmp_path, lists, "KEYS", name="lists.js", app_DOT_js="console.log(KEYS.includes('A'));\n")
+    assert ok.findings == () and ok.key_names == ("A", "B")
+    bad = extract(tmp_path, lists, "KEYS", name="lists.js", app_DOT_js="KEYS.push('C');\nwindow.KEYS.pop();\n")
+    assert [(f.code, f.path, f.line) for f in bad.findings] == [("DC104", "app.js", 1), ("DC104", "app.js", 2)]
+    shadowed = extract(tmp_path, lists, "KEYS", name="lists.js",
+                       app_DOT_js="export const KEYS = [];\nKEYS.push('C');\n")
+    assert shadowed.findings == () and shadowed.key_names == ("A", "B")
