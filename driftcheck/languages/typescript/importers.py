@@ -47,7 +47,8 @@ def _walk(root: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path) -> list[Occurrence]:
+def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path,
+                         default: bool = False, aliases: set[str] | None = None) -> list[Occurrence]:
     stem = source.path.stem
     module_names = {stem} if stem != "index" else {"index", source.path.parent.name}
     needles = [m.encode("utf-8") for m in module_names]
@@ -68,7 +69,7 @@ def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path
         loaded = files.load(candidate)
         if not isinstance(loaded, SourceFile):
             continue
-        out += _one_file(loaded, name, path, module_names)
+        out += _one_file(loaded, name, path, module_names, default, {name, *(aliases or ())})
     return out
 
 
@@ -149,7 +150,8 @@ def is_module(root: Any) -> bool:
     return False
 
 
-def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str]) -> list[Occurrence]:
+def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str],
+              default: bool, exported_as: set[str]) -> list[Occurrence]:
     grammar = syntax.grammar_for(importer.path, "typescript")
     root = syntax.tree(importer, grammar).root_node
     data = importer.data
@@ -180,20 +182,24 @@ def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str
             if clause is None:
                 continue
             for part in clause.named_children:
-                if part.type == "named_imports":
+                if part.type == "identifier" and default:  # import NAME_OR_ANY from "./lists"
+                    follow(part, root)
+                elif part.type == "named_imports":
                     for spec in part.named_children:
                         if spec.type != "import_specifier":
                             continue
                         imported = spec.child_by_field_name("name")
                         alias = spec.child_by_field_name("alias")
-                        if imported is not None and syntax.text(data, imported) == name:
+                        if imported is not None and (syntax.text(data, imported) in exported_as or
+                                                     (default and syntax.text(data, imported) == "default")):
                             follow(alias or imported, root)
                 elif part.type == "namespace_import":
                     ns = next((c for c in part.named_children if c.type == "identifier"), None)
                     if ns is not None:
-                        _namespace(data, root, ns, name, classifier, occurrence)
+                        _namespace(data, root, ns, exported_as, classifier, occurrence)
         elif node.type == "export_statement":
-            if name.encode() in data[node.start_byte:node.end_byte] or b"*" in data[node.start_byte:node.end_byte]:
+            if any(n.encode() in data[node.start_byte:node.end_byte] for n in exported_as) or \
+                    b"*" in data[node.start_byte:node.end_byte]:
                 occurrence(node, "unproven", f"{importer.display} re-exports it, and driftcheck does not follow "
                                              "re-exports; wrap the list in Object.freeze(...) where it is declared")
         elif node.type == "call_expression":  # require(...) or import(...)
@@ -211,7 +217,7 @@ def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str
                     if key is None:
                         occurrence(child, "unproven", f"{importer.display} destructures the module in a form "
                                                       "driftcheck does not follow")
-                    elif syntax.text(data, key) == name:
+                    elif syntax.text(data, key) in exported_as:
                         local = child if child.type == "shorthand_property_identifier_pattern" else \
                             child.child_by_field_name("value")
                         if local is None or local.type != "identifier" and \
@@ -226,12 +232,14 @@ def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str
     return out
 
 
-def _namespace(data: bytes, root: Any, ns: Any, name: str, classifier: Classifier, occurrence: Any) -> None:
+def _namespace(data: bytes, root: Any, ns: Any, exported_as: set[str], classifier: Classifier,
+               occurrence: Any) -> None:
+    name = sorted(exported_as)[0]
     for ref in references(data, root, syntax.text(data, ns), ns):
         parent = ref.parent
         if parent.type == "member_expression" and parent.child_by_field_name("object") == ref:
             prop = parent.child_by_field_name("property")
-            if syntax.text(data, prop) != name:
+            if syntax.text(data, prop) not in exported_as:
                 continue
             occurrence(parent, "read")
             verdict = classifier.reference(parent)

@@ -87,14 +87,14 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
         return _with(base, problems=(_finding("DC102", source, exc.node, f"cannot read {ref.symbol}: {exc.why}"),))
     keys = tuple(node_key(source, node, key) for key, node in selected.keys)
     literal = _literal_node(value)
-    occurrences = _occurrences(source, module, declaration, selected.path, name)
-    exported = declaration.exported or any(o.role == "read" and o.why == "export" for o in occurrences)
-    occurrences = [o if o.why != "export" else Occurrence(o.path, o.line, o.column, "read") for o in occurrences]
+    occurrences, aliases = _occurrences(source, module, declaration, selected.path, name)
+    exported = declaration.exported or any(o.why.startswith("export") for o in occurrences)
     if not selected.frozen:
         from driftcheck.languages.typescript import importers
 
         if exported:
-            occurrences += importers.importer_occurrences(source, files, name, selected.path)
+            default = any(o.why == "export default" for o in occurrences)
+            occurrences += importers.importer_occurrences(source, files, name, selected.path, default, aliases)
         elif source.path.suffix.lower() not in (".mjs", ".cjs", ".mts", ".cts") and not importers.is_module(root):
             occurrences += importers.global_occurrences(source, files, name, selected.path)
     return _with(base, keys=keys, value_span=node_span(source, literal) if literal is not None else None,
@@ -200,7 +200,8 @@ def _kind(value: Value) -> str:
 
 # ------------------------------------------------------------------------------------------ occurrences
 def _occurrences(source: SourceFile, module: Module, declaration: Declaration, path: Path,
-                 name: str) -> list[Occurrence]:
+                 name: str) -> tuple[list[Occurrence], set[str]]:
+    """Every use of the binding in its file, and the other names it is exported as."""
     data = source.data
     display = source.display
     out = [_occurrence(source, declaration.name_node, "definition")]
@@ -216,14 +217,12 @@ def _occurrences(source: SourceFile, module: Module, declaration: Declaration, p
         else:
             out.append(_occurrence(source, ref, "read"))
             out.append(_occurrence(source, verdict.node, "unproven", verdict.why))
-    for ref in classifier.exports:
-        out.append(Occurrence(display, *_position(source, ref), "read", "export"))
+    for ref in classifier.exports:  # `why` carries the export kind to read(); the driver ignores it for reads
+        default = ref.parent.type == "export_statement"
+        out.append(Occurrence(display, *_position(source, ref), "read", "export default" if default else "export"))
     for node in _evals(data, module.root):
         out.append(_occurrence(source, node, "unproven", "direct eval can change any binding in scope"))
-    if module.rebound & {"Object", "Array", "JSON", "Set", "String", "Boolean", "Map"} and \
-            any(o.role == "read" for o in out):
-        pass  # the classifier already refuses calls to rebound built-ins
-    return out
+    return out, classifier.export_names
 
 
 def _rebinds(ref: Any) -> bool:

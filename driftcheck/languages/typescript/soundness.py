@@ -83,6 +83,7 @@ class Classifier:
     path: Path
     rebound: set[str]
     exports: list[Any] = field(default_factory=list)  # reference nodes that export the binding
+    export_names: set[str] = field(default_factory=set)  # `export { X as Y }`: Y
     _seen: set[tuple[int, int]] = field(default_factory=set)
 
     def reference(self, node: Any, depth: int | None = 0) -> Verdict:
@@ -147,8 +148,12 @@ class Classifier:
             operator = parent.child_by_field_name("operator")
             if operator is not None and operator.type == "in":
                 return None
-            return self._bind_pattern(parent.child_by_field_name("left"), self.path.element(depth), parent,
-                                      verdict, shown, f"for (... of {shown})")
+            element = self.path.element(depth)
+            declared = parent.child_by_field_name("kind")
+            if element is not None and (declared is None or declared.type not in ("const", "let")):
+                return fail(f"`for (... of {shown})` without const/let leaves an element in an outer name")
+            return self._bind_pattern(parent.child_by_field_name("left"), element, parent, verdict, shown,
+                                      f"for (... of {shown})")
         if kind == "spread_element":
             if self.path.element(depth) is None and self.path.types[depth] in ("array", "set"):
                 return None  # copies strings out
@@ -163,6 +168,14 @@ class Classifier:
             return self._bind_pattern(target, depth, _scope_of(declaration), verdict, shown,
                                       f"const ... = {shown}")
         if kind == "export_statement" or kind == "export_specifier":
+            alias = parent.child_by_field_name("alias") if kind == "export_specifier" else None
+            if text(self.data, node) != self.name:
+                return fail(f"`{text(self.data, parent)}` exports a second name for it, which driftcheck does not "
+                            f"follow into importers; export {self.name} itself, or wrap it in Object.freeze(...)")
+            if alias is not None:
+                self.export_names.add(text(self.data, alias))
+            if kind == "export_statement" and any(c.type == "=" for c in parent.children):
+                return fail("`export =` hands it to importers driftcheck does not follow; use a named export")
             self.exports.append(node)
             return None
         return fail(f"{_describe(kind)} is not a known read of {self.name}; driftcheck cannot prove it leaves the "

@@ -189,3 +189,26 @@ def test_a_global_script_list_is_followed_into_other_scripts(tmp_path: Path) -> 
     shadowed = extract(tmp_path, lists, "KEYS", name="lists.js",
                        app_DOT_js="export const KEYS = [];\nKEYS.push('C');\n")
     assert shadowed.findings == () and shadowed.key_names == ("A", "B")
+
+
+@pytest.mark.parametrize(("lists", "importer", "code"), [
+    ('const KEYS = ["A"];\nexport default KEYS;\n', 'import K from "./lists";\nK.push("B");\n', "DC104"),
+    ('const KEYS = ["A"];\nexport default KEYS;\n', 'import K from "./lists";\nK.includes("B");\n', None),
+    ('const KEYS = ["A"];\nexport { KEYS as OTHER };\n', 'import { OTHER } from "./lists";\nOTHER.pop();\n', "DC104"),
+    ('const KEYS = ["A"];\nexport { KEYS as OTHER };\n', 'import { OTHER } from "./lists";\nOTHER.at(0);\n', None),
+    ('const KEYS = ["A"];\nconst k = KEYS;\nexport { k };\n', 'import { k } from "./lists";\n', "DC104"),
+    ('export const KEYS = ["A"];\n', 'export * from "./lists";\n', "DC104"),
+    ('export const KEYS = ["A"];\n', 'const lists = require("./lists");\nlists.KEYS.push("B");\n', "DC104"),
+    ('export const KEYS = ["A"];\n', 'const { KEYS } = require("./lists");\nKEYS.push("B");\n', "DC104"),
+    ('export const KEYS = ["A"];\n', 'const { KEYS } = require("./lists");\nKEYS.includes("B");\n', None),
+    ('export const KEYS = ["A"];\n', 'import * as l from "./lists";\nl.KEYS.length;\n', None),
+    ('export const KEYS = [{ k: "A" }];\n', 'import { KEYS } from "./lists";\nfor (p of KEYS) {}\np.k = "B";\n',
+     "DC104"),
+])
+def test_importers_every_way_in(tmp_path: Path, lists: str, importer: str, code: str | None) -> None:
+    symbol = "KEYS[].k" if "k:" in lists else "KEYS"
+    result = extract(tmp_path, lists, symbol, app_DOT_ts=importer)
+    if code is None:
+        assert result.findings == () and result.keys is not None
+    else:
+        assert result.keys is None and code in codes(result), result.findings
