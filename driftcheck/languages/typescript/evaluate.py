@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from driftcheck.languages.typescript.syntax import NotStatic, literal_string, text, unwrap
+from driftcheck.languages.typescript.syntax import NotStatic, identifier, literal_string, text, unwrap
 
 # Object.prototype methods: an object on the selector's path that redefines one of them could run code
 # when driftcheck's allowlisted reads (`${X}`, `X.hasOwnProperty(k)`) touch it.
@@ -150,19 +150,19 @@ def _top_statement(module: Module, statement: Any, node: Any, exported: bool) ->
             if name is None:
                 continue
             if name.type == "identifier":
-                module.declarations.append(Declaration(text(data, name), keyword, name,
+                module.declarations.append(Declaration(identifier(data, name), keyword, name,
                                                        declarator.child_by_field_name("value"), statement,
                                                        exported))
             else:  # a destructuring pattern: record every name it binds
                 for ident in _pattern_names(name):
-                    module.declarations.append(Declaration(text(data, ident), "pattern", ident, None, statement,
+                    module.declarations.append(Declaration(identifier(data, ident), "pattern", ident, None, statement,
                                                            exported))
         return
     if kind in ("function_declaration", "generator_function_declaration", "class_declaration",
                 "abstract_class_declaration", "enum_declaration"):
         name = node.child_by_field_name("name")
         if name is not None:
-            module.declarations.append(Declaration(text(data, name), kind.split("_")[0], name, None, statement,
+            module.declarations.append(Declaration(identifier(data, name), kind.split("_")[0], name, None, statement,
                                                    exported))
         return
     if kind == "import_statement":
@@ -173,7 +173,7 @@ def _top_statement(module: Module, statement: Any, node: Any, exported: bool) ->
                                                                         "import_clause"):
                 alias = current.parent.child_by_field_name("alias")
                 if current.parent.type != "import_specifier" or alias is None or alias == current:
-                    module.declarations.append(Declaration(text(data, current), "import", current, None,
+                    module.declarations.append(Declaration(identifier(data, current), "import", current, None,
                                                            statement))
             stack.extend(current.named_children)
 

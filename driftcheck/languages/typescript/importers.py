@@ -64,7 +64,7 @@ def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path
                 data = handle.read()
         except OSError:
             continue
-        if not any(n in data for n in needles):
+        if not any(n in data for n in needles) and b"\\u" not in data:
             continue
         loaded = files.load(candidate)
         if not isinstance(loaded, SourceFile):
@@ -87,7 +87,8 @@ def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: 
             if os.path.getsize(candidate) > _MAX_BYTES:
                 continue
             with open(candidate, "rb") as handle:
-                if needle not in handle.read():
+                content = handle.read()
+                if needle not in content and b"\\u" not in content:
                     continue
         except OSError:
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from driftcheck.languages.typescript.syntax import TRANSPARENT, text
+from driftcheck.languages.typescript.syntax import TRANSPARENT, identifier, text
 
 FUNCTIONS = frozenset({"arrow_function", "function_expression", "function_declaration", "function",
                        "generator_function", "generator_function_declaration", "method_definition"})
@@ -434,7 +434,7 @@ def references(data: bytes, scope: Any, name: str, declared_at: Any | None) -> I
             continue
         kind = node.type
         if kind in ("identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern") and \
-                data[node.start_byte:node.end_byte] == encoded:
+                (data[node.start_byte:node.end_byte] == encoded or identifier(data, node) == name):
             if node != declared_at:
                 yield node
             continue

@@ -50,6 +50,17 @@ def text(data: bytes, node: Any) -> str:
     return data[node.start_byte:node.end_byte].decode("utf-8")
 
 
+def identifier(data: bytes, node: Any) -> str:
+    """An identifier's name: `K\\u0045YS` and `K\\u{45}YS` are spellings of KEYS."""
+    raw = data[node.start_byte:node.end_byte]
+    if b"\\" not in raw:
+        return raw.decode("utf-8")
+    try:
+        return decode_string(raw.decode("utf-8"), template=False)
+    except NotStatic:
+        return raw.decode("utf-8")
+
+
 def unwrap(node: Any) -> Any:
     """The expression inside parentheses, `as T`, `satisfies T`, `x!` and `<T>x`."""
     while node is not None and node.type in TRANSPARENT:

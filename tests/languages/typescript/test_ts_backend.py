@@ -212,3 +212,8 @@ def test_importers_every_way_in(tmp_path: Path, lists: str, importer: str, code:
         assert result.findings == () and result.keys is not None
     else:
         assert result.keys is None and code in codes(result), result.findings
+
+
+def test_an_escaped_spelling_of_the_name_is_the_same_binding(tmp_path: Path) -> None:
+    result = extract(tmp_path, 'const KEYS = ["A"];\nK\\u0045YS.push("B");\n', "KEYS")
+    assert codes(result) == ["DC104"] and result.findings[0].line == 2
