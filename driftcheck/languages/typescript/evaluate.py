@@ -81,6 +81,44 @@ class Declaration:
     exported: bool = False
 
 
+class Rebound:
+    """The names a file declares anywhere (params, locals, imports): a global like `Object` or `Set` that the
+    file rebinds no longer means the built-in. Computed on first question, with subtrees that do not spell
+    the name skipped."""
+
+    def __init__(self, data: bytes, root: Any) -> None:
+        self._data = data
+        self._root = root
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name not in self._known:
+            self._known[name] = self._declares(name)
+        return self._known[name]
+
+    def __and__(self, names: set[str]) -> set[str]:
+        return {n for n in names if n in self}
+
+    def _declares(self, name: str) -> bool:
+        data = self._data
+        needle = name.encode("utf-8")
+        if needle not in data and b"\\u" not in data:
+            return False
+        prune = b"\\u" not in data
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            if prune and data.find(needle, node.start_byte, node.end_byte) == -1:
+                continue
+            if node.type in ("identifier", "shorthand_property_identifier_pattern") and node.parent is not None \
+                    and identifier(data, node) == name and _binds(node):
+                return True
+            stack.extend(node.children)
+        return False
+
+
 @dataclass
 class Module:
     """The per-file analysis: top-level declarations in order, and the globals the file rebinds."""
@@ -88,34 +126,19 @@ class Module:
     data: bytes
     root: Any
     declarations: list[Declaration] = field(default_factory=list)
-    rebound: set[str] = field(default_factory=set)  # every name declared anywhere (params, locals, imports)
+    rebound: Rebound = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rebound = Rebound(self.data, self.root)
 
     def top(self, name: str) -> list[Declaration]:
         return [d for d in self.declarations if d.name == name]
-
-
-_DECLARATION_NAMES = {"variable_declarator": "name", "function_declaration": "name",
-                      "generator_function_declaration": "name", "class_declaration": "name",
-                      "function_expression": "name", "class": "name", "import_specifier": None,
-                      "namespace_import": None, "import_clause": None, "required_parameter": "pattern",
-                      "optional_parameter": "pattern", "formal_parameters": None, "catch_clause": "parameter",
-                      "abstract_class_declaration": "name", "enum_declaration": "name",
-                      "internal_module": "name", "function_signature": "name"}
 
 
 def analyse(data: bytes, root: Any) -> Module:
     module = Module(data, root)
     for statement in root.named_children:
         _top_statement(module, statement, statement, exported=False)
-    # Every identifier in a binding position anywhere: a global like `Object` or `Set` that the file
-    # rebinds no longer means the built-in.
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type in ("identifier", "shorthand_property_identifier_pattern") and node.parent is not None and \
-                _binds(node):
-            module.rebound.add(text(data, node))
-        stack.extend(node.children)
     return module
 
 

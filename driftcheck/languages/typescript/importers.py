@@ -254,15 +254,21 @@ def _namespace(data: bytes, root: Any, ns: Any, exported_as: set[str], classifie
 
 def _module_references(root: Any, data: bytes) -> Iterator[tuple[Any, str]]:
     """import/export ... from "spec", require("spec") and import("spec"), with the specifier."""
+    for node in root.children:  # import and export statements are top-level only
+        if node.type in ("import_statement", "export_statement"):
+            source = node.child_by_field_name("source")
+            if source is not None and source.type == "string":
+                yield node, syntax.text(data, source)[1:-1]
+    if b"require" not in data and b"import(" not in data and b"import (" not in data:
+        return
     stack = [root]
     while stack:
         node = stack.pop()
         kind = node.type
-        if kind in ("import_statement", "export_statement"):
-            source = node.child_by_field_name("source")
-            if source is not None and source.type == "string":
-                yield node, syntax.text(data, source)[1:-1]
-        elif kind == "call_expression":
+        if data.find(b"require", node.start_byte, node.end_byte) == -1 and \
+                data.find(b"import", node.start_byte, node.end_byte) == -1:
+            continue
+        if kind == "call_expression":
             function = node.child_by_field_name("function")
             args = node.child_by_field_name("arguments")
             if function is not None and function.type in ("identifier", "import") and \

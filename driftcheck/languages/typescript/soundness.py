@@ -81,7 +81,7 @@ class Classifier:
     data: bytes
     name: str  # the list's name, for messages
     path: Path
-    rebound: set[str]
+    rebound: Any  # names the file rebinds (evaluate.Rebound: `in` only)
     exports: list[Any] = field(default_factory=list)  # reference nodes that export the binding
     export_names: set[str] = field(default_factory=set)  # `export { X as Y }`: Y
     _seen: set[tuple[int, int]] = field(default_factory=set)
@@ -427,9 +427,12 @@ def references(data: bytes, scope: Any, name: str, declared_at: Any | None) -> I
     a shadow is treated as a reference, which can only refuse more.
     """
     encoded = name.encode("utf-8")
+    prune = b"\\u" not in data  # with no \\u escape anywhere, a subtree that does not spell the name has no reference
     stack = [scope]
     while stack:
         node = stack.pop()
+        if prune and data.find(encoded, node.start_byte, node.end_byte) == -1:
+            continue
         if node is not scope and _shadows(data, node, encoded, declared_at):
             continue
         kind = node.type
