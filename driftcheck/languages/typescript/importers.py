@@ -179,8 +179,14 @@ def _one_file(importer: SourceFile, name: str, path: Path, module_names: set[str
             continue
         parent = node.parent
         if node.type == "import_statement":
-            clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+            clause = next((c for c in node.named_children if c.type in ("import_clause", "import_require_clause")),
+                          None)
             if clause is None:
+                continue
+            if clause.type == "import_require_clause":  # import x = require("./lists"): x is the namespace
+                ns = next((c for c in clause.named_children if c.type == "identifier"), None)
+                if ns is not None:
+                    _namespace(data, root, ns, exported_as, classifier, occurrence)
                 continue
             for part in clause.named_children:
                 if part.type == "identifier" and default:  # import NAME_OR_ANY from "./lists"
@@ -257,6 +263,9 @@ def _module_references(root: Any, data: bytes) -> Iterator[tuple[Any, str]]:
     for node in root.children:  # import and export statements are top-level only
         if node.type in ("import_statement", "export_statement"):
             source = node.child_by_field_name("source")
+            if source is None:  # TypeScript's `import x = require("spec")`
+                clause = next((c for c in node.named_children if c.type == "import_require_clause"), None)
+                source = next((c for c in clause.named_children if c.type == "string"), None) if clause else None
             if source is not None and source.type == "string":
                 yield node, syntax.text(data, source)[1:-1]
     if b"require" not in data and b"import(" not in data and b"import (" not in data:

@@ -55,13 +55,26 @@ def judge_syntax(source: SourceFile, root: Any, name: str, grammar: str) -> Find
         first = verdict[0]
         return rules.finding("DC101", source.display, first[0], first[1],
                              detail=f"{judge} rejects the file: {first[2]}")
-    region = source.data[node.start_byte:node.end_byte] if node is not None else source.data
-    if name.encode("utf-8") in region or node is None:
+    needle = name.encode("utf-8")
+    if node is None or any(needle in source.data[n.start_byte:n.end_byte] or b"\\u" in source.data[n.start_byte:n.end_byte]
+                           for n in _error_nodes(root)):
         return rules.finding(
             "DC102", source.display, line, column,
             detail=f"tree-sitter cannot parse line {line}, which {judge} accepts, and {name} "
                    "is spelled there; driftcheck cannot read the list around it")
     return None
+
+
+def _error_nodes(root: Any) -> list[Any]:
+    out = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            out.append(node.parent if node.is_missing and node.parent is not None else node)
+        elif node.has_error:
+            stack.extend(node.children)
+    return out
 
 
 def _ask(source: SourceFile, root: Any, grammar: str) -> tuple[list[tuple[int, int, str]] | None, str]:

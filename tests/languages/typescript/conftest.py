@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from typing import Any, Iterator
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from node_oracle import STATS, NodeTypeScript, install  # noqa: E402
+from .node_oracle import STATS, NodeTypeScript, install
 
 
 @pytest.fixture(scope="session")

@@ -202,6 +202,8 @@ def test_a_global_script_list_is_followed_into_other_scripts(tmp_path: Path) -> 
     ('export const KEYS = ["A"];\n', 'const { KEYS } = require("./lists");\nKEYS.push("B");\n', "DC104"),
     ('export const KEYS = ["A"];\n', 'const { KEYS } = require("./lists");\nKEYS.includes("B");\n', None),
     ('export const KEYS = ["A"];\n', 'import * as l from "./lists";\nl.KEYS.length;\n', None),
+    ('export const KEYS = ["A"];\n', 'import l = require("./lists");\nl.KEYS.push("B");\n', "DC104"),
+    ('export const KEYS = ["A"];\n', 'import l = require("./lists");\nfoo(l);\n', "DC104"),
     ('export const KEYS = [{ k: "A" }];\n', 'import { KEYS } from "./lists";\nfor (p of KEYS) {}\np.k = "B";\n',
      "DC104"),
 ])

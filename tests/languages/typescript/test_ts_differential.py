@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from driftcheck.languages.driver import extract_list
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 
-from node_oracle import STATS, NodeCase
+from .node_oracle import STATS, NodeCase
 
 SEED = int(os.environ.get("DRIFTCHECK_DIFF_SEED", "20261202"))
 COUNT = int(os.environ.get("DRIFTCHECK_DIFF_EXAMPLES", "400"))
@@ -211,6 +212,20 @@ def test_syntax_errors_are_confirmed_by_the_compiler(tmp_path: Path, node_ts: An
     assert "TypeScript compiler rejects the file" in result.findings[0].message
 
 
+def test_a_misparse_tree_sitter_alone_makes_is_not_a_syntax_error(tmp_path: Path, typescript_node_path: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Variance annotations (TypeScript 4.7) are beyond tree-sitter-typescript 0.23; the compiler accepts them.
+    monkeypatch.setenv("NODE_PATH", typescript_node_path)
+    (tmp_path / "lists.ts").write_text('type Box<in out T> = T;\nexport const X = ["A", "B"];\n')
+    result = extract_list(ListRef("lists.ts:X", "lists.ts", "X", "typescript"), SourceFiles(tmp_path))
+    assert result.findings == () and result.key_names == ("A", "B")
+    (tmp_path / "lists.ts").write_text('type Box<in out X> = X;\nexport const X = ["A", "B"];\n')
+    result = extract_list(ListRef("lists.ts:X", "lists.ts", "X", "typescript"), SourceFiles(tmp_path))
+    assert [f.code for f in result.findings] == ["DC102"] and "which the TypeScript compiler accepts" in \
+        result.findings[0].message
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 @pytest.mark.parametrize("text", ['const X = ["A";\n', 'export const X = ["A"] as const;\n'])
 def test_syntax_errors_in_javascript_are_confirmed_by_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           text: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from driftcheck.cli import cli
-from node_oracle import NodeCase
+from .node_oracle import NodeCase
 
 GO_PATH = "server/secrets.go"
 GO_KEYS = ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "XAI_API_KEY"]

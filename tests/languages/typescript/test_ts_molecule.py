@@ -12,7 +12,7 @@ from driftcheck.languages.driver import extract_list
 from driftcheck.model import ListRef
 from driftcheck.sources import SourceFiles
 
-from node_oracle import NodeCase
+from .node_oracle import NodeCase
 
 ROOT = Path(__file__).resolve().parents[3] / "fixtures" / "molecule-layout"
 
