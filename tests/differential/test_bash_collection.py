@@ -12,9 +12,12 @@ import random
 import re
 from pathlib import Path
 
-from driftcheck.languages.shell import extractor as shell
+from driftcheck.languages.driver import decide
+from driftcheck.languages.shell import BACKEND
+from driftcheck.languages.shell.script import Script
+from driftcheck.languages.shell.syntax import UNSAFE_FOR_PARSER
 from driftcheck.model import ExtractedList, ListRef
-from driftcheck.sources import SourceFiles
+from driftcheck.sources import SourceFile, SourceFiles
 
 from . import gen
 from .oracle import examples, extract_case, report
@@ -33,16 +36,18 @@ def _both_ways(directory: Path, name: str, data: bytes) -> list[tuple[str, Extra
     symbols = sorted({m.group(1).decode() for m in _ASSIGNED.finditer(data)} | {"NOT_DEFINED_ANYWHERE"})
     shortcut_files, full_files = SourceFiles(directory), SourceFiles(directory)
     full_source = full_files.load(name)
-    if not isinstance(full_source, shell.SourceFile) or shell._UNSAFE_FOR_PARSER.search(data):
+    if not isinstance(full_source, SourceFile) or UNSAFE_FOR_PARSER.search(data):
         return []
-    script = full_source.analysis("bash", lambda: shell._Script(full_source))
-    if script._check_file() is None:
-        script._collect_everything()  # the old way: every statement first
+    script = full_source.analysis("bash", lambda: Script(full_source))
+    if script.check_file() is None:
+        script.collect_everything()  # the old way: every statement first
     results = []
     for symbol in symbols:
         ref = ListRef(f"{name}:{symbol}", name, symbol, "shell")
-        results.append((symbol, shell.extract(ref, shortcut_files.load(name), shortcut_files),  # type: ignore[arg-type]
-                        shell.extract(ref, full_source, full_files)))
+        shortcut_source = shortcut_files.load(name)
+        assert isinstance(shortcut_source, SourceFile)
+        results.append((symbol, decide(ref, shortcut_source, BACKEND.read(ref, shortcut_source, shortcut_files)),
+                        decide(ref, full_source, BACKEND.read(ref, full_source, full_files))))
     return results
 
 

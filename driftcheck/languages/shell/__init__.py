@@ -1,5 +1,5 @@
-"""The shell backend (transitional: wraps the extractor written before the backend protocol)."""
+"""The bash backend (tree-sitter-bash for structure, a byte-exact lexer for values, `bash -n` for syntax)."""
 
-from driftcheck.languages.driver import LegacyBackend
+from driftcheck.languages.shell.backend import ShellBackend
 
-BACKEND = LegacyBackend("shell", "driftcheck.languages.shell.extractor")
+BACKEND = ShellBackend()

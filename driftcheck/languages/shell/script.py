@@ -1,0 +1,1048 @@
+"""What one bash file says about its variables: the statements that define, append to or change a name.
+
+tree-sitter-bash finds the statements (definitions, appends, `unset`, `read`, ...) and
+their context (top level, function, `if`, loop, subshell, `&&` list, pipeline). Only the
+statements that spell a name are read — bash removes quotes and backslashes from names
+too, so `unset LIST_'KEYS'` and `unset $'\\x4cIST_KEYS'` count; words tree-sitter
+splits in two inside `declare`/`unset` are joined as bash joins them. The value of the one
+top-level definition (plus top-level appends) is decoded by `lexer.Lexer`.
+
+These events give precise messages for the forms driftcheck knows (DC103 for a
+conditional or repeated definition, DC104 for `unset`, `read`, ...). They are not what
+makes a reading sound: `occurrences.classify` accounts for every place the name is
+spelled, and `hazards` for every construct that could change it without spelling it.
+
+Semantics, as bash 5 evaluates them:
+
+* `NAME="..."` (string): quote removal and the static expansions below, no word
+  splitting at assignment; the list is the string split on IFS whitespace (space, tab,
+  newline), as the harness's unquoted `$NAME` does. A split word holding a glob
+  character (`* ? [`), a backslash or a control character is DC102.
+* `NAME=(...)` (indexed array): each element word is expanded like a command argument
+  (unquoted expansions split, unquoted glob/brace/tilde is DC102); `[i]=x` elements are DC102.
+* `NAME+=...` at the top level after the definition: string + string concatenates text
+  (split afterwards), array + array adds elements; mixing them is DC102.
+* `$VAR`/`${VAR}` is replaced by VAR's value when VAR has exactly one unconditional
+  top-level definition (plus top-level appends) before the use and is not assigned in
+  any function or conditional before it; anything else is DC102.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from driftcheck import rules
+from driftcheck.languages.common import first_error_node, node_span, syntax_error, ts_parser, ts_tree
+from driftcheck.languages.shell.lexer import Ch, Lexer, Stop, Value, split_fields, split_ifs
+from driftcheck.languages.shell.syntax import (Misparse, bash_available, bash_n_error, check_gaps, check_tokens,
+                                              error_regions, misparse_why, reserved_word_command)
+from driftcheck.languages.base import Comment
+from driftcheck.model import Finding, Key, Span
+from driftcheck.sources import SourceFile
+
+_MAX_EXPANSION_DEPTH = 40  # variables expanding variables; far beyond any real harness, well within the stack
+_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[|\+?=)")
+_WORD_END = frozenset(b" \t\n;&|)<>")
+_DECL_BUILTINS = frozenset({"declare", "typeset", "export", "readonly", "local"})
+# Flags a definition may carry, per builtin; everything else changes how the value is stored.
+_DEF_FLAGS = {"declare": set("rxgat"), "typeset": set("rxgat"), "local": set("rxgat"), "export": set(),
+              "readonly": set("a")}
+# Flags of a value-less declaration (`export NAME`, `readonly NAME`) that leave the value alone.
+_HARMLESS_DECL_FLAGS = set("rxgtp")
+_FLAG_WHY = {
+    "A": "an associative array (`-A`) has no defined key order; use an indexed array `NAME=(...)` or a string",
+    "i": "the integer attribute (`-i`) evaluates the value arithmetically; drop the flag",
+    "n": "a name reference (`-n`) points at another variable; define the list itself",
+    "l": "the lowercase attribute (`-l`) rewrites the value; write the keys as they are and drop the flag",
+    "u": "the uppercase attribute (`-u`) rewrites the value; write the keys as they are and drop the flag",
+    "c": "the capitalize attribute (`-c`) rewrites the value; drop the flag",
+}
+# Parents that do not change whether a statement runs (an assignment's own wrappers).
+_TRANSPARENT = frozenset({
+    "variable_assignments", "variable_assignment", "declaration_command", "unset_command", "command", "command_name",
+    "string", "concatenation", "expansion", "simple_expansion", "subscript", "arithmetic_expansion",
+    "binary_expression", "postfix_expression", "unary_expression", "parenthesized_expression",
+})
+# A reserved word where a command name should be is a bash syntax error tree-sitter-bash lets through.
+_RESERVED_AS_COMMAND = frozenset({"then", "fi", "do", "done", "else", "elif", "esac", "}"})
+# Statements that can define or change a variable, in the order their events are recorded.
+_HANDLERS = {"variable_assignment": 0, "declaration_command": 1, "unset_command": 2, "command": 3,
+             "variable_name": 4, "expansion": 5, "binary_expression": 6, "postfix_expression": 7,
+             "unary_expression": 7}
+_MUTATING_COMMANDS = frozenset({"read", "mapfile", "readarray", "printf", "getopts", "let", "eval", "unset", "wait",
+                                "trap"})
+_PREFIX_COMMANDS = frozenset({"builtin", "command", "time"})
+_ARITH_ASSIGN_OPS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="})
+_QUERY = """
+(variable_assignment) @assign
+(declaration_command) @decl
+(unset_command) @unset
+(command) @cmd
+(for_statement variable: (variable_name) @forvar)
+(expansion) @expansion
+(binary_expression) @binary
+(postfix_expression) @step
+(unary_expression) @step
+"""
+
+
+
+class Event:
+    """One statement that defines, appends to, declares or changes a variable."""
+
+    __slots__ = ("name", "kind", "node", "locate", "maybe_local", "value", "op_end", "builtin", "flags",
+                 "plus_flags", "detail", "_place")
+
+    def __init__(self, name: str, kind: str, node: Any, locate: Any, value: Any = None, op_end: int = 0,
+                 builtin: str | None = None, flags: str = "", plus_flags: str = "", detail: str = "") -> None:
+        self.name = name
+        self.kind = kind  # def | append | decl | mutate | element | opaque | continued | prefix
+        self.node = node  # what a finding points at
+        self.locate = locate  # node -> (context, in_function, stmt)
+        self.maybe_local = False  # `local`/`declare` without -g: a separate variable when inside a function
+        self.value = value  # value node of def/append
+        self.op_end = op_end  # byte offset just after `=`/`+=`
+        self.builtin = builtin  # declare/typeset/export/readonly/local
+        self.flags = flags  # `-` flags
+        self.plus_flags = plus_flags  # `+` flags
+        self.detail = detail  # what a mutation is, e.g. "unset BYOK_STRIP_KEYS"
+        self._place: Any = None
+
+    # Where a statement runs is found by walking up the tree, a few microseconds per event; most events
+    # name variables the list never depends on, so it is worked out on first need.
+    def _located(self) -> tuple[str | None, bool, Any]:
+        if self._place is None:
+            self._place = self.locate(self.node)
+        return self._place  # type: ignore[no-any-return]
+
+    @property
+    def context(self) -> str | None:
+        """None: runs unconditionally at the top level."""
+        return self._located()[0]
+
+    @property
+    def in_function(self) -> bool:
+        return self._located()[1]
+
+    @property
+    def stmt(self) -> Any:
+        """The top-level statement holding it (for pragmas)."""
+        return self._located()[2]
+
+    @property
+    def local_scope(self) -> bool:
+        """`local`/`declare` inside a function: a separate variable."""
+        return self.maybe_local and self.in_function
+
+    @property
+    def start(self) -> int:
+        return int(self.node.start_byte)
+
+
+
+class Script:
+    """What one bash file says about its variables, gathered name by name as lists ask for them.
+
+    Only statements that mention a name can define or change it, so the events of a name are
+    collected from the places its letters occur (quotes, backslashes and `$` may sit between them)
+    instead of from every statement of the file: a 110 KB harness has thousands of commands and
+    a list touches a few hundred of them.
+    """
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.data: bytes = source.data
+        self.tree = ts_tree(source, "bash")
+        self.events: dict[str, list[Event]] = {}
+        self.misparsed: list[Misparse] = []
+        self._collected: set[str] = set()  # names whose events are complete
+        self._handled: set[Any] = set()  # statements already turned into events (for any name)
+        self._visited: set[Any] = set()  # nodes whose ancestors were already walked
+        self._everything = False
+        self._ansi_c: list[Any] | None = None
+        self._file_checked = False
+        self._syntax_error: Finding | None = None
+        self._cache: dict[tuple[str, int], list[Ch]] = {}
+        self._resolving: set[str] = set()
+        # (start, end) byte spans tree-sitter-bash could not parse although `bash -n` accepts the file.
+        self.unparsed: list[tuple[int, int]] = []
+        self._memo: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ the file
+
+    def check_file(self) -> Finding | None:
+        """DC101 when bash itself rejects the file; otherwise record what tree-sitter-bash misread."""
+        if not self._file_checked:
+            self._file_checked = True
+            root = self.tree.root_node
+            suspect = first_error_node(root) if root.has_error else reserved_word_command(self, root)
+            if suspect is not None:
+                verdict = bash_n_error(self.data)
+                if verdict is not None:
+                    self._syntax_error = self._bash_error(*verdict)
+                elif not bash_available():
+                    # Nobody to ask: tree-sitter-bash's verdict, said to be its own.
+                    base = syntax_error(self.source, suspect, "bash")
+                    self._syntax_error = rules.finding(
+                        "DC101", base.path, base.line, base.column,
+                        detail=base.message.replace("bash syntax error", "tree-sitter-bash cannot parse this")
+                        + " (bash is not installed to confirm)")
+                else:
+                    self.unparsed = error_regions(root) if root.has_error else [
+                        (suspect.start_byte, suspect.end_byte)]
+            check_tokens(self, root)
+        return self._syntax_error
+
+    def bash_rejects(self) -> Finding | None:
+        """DC101 when `bash -n` rejects the file (asked only where tree-sitter-bash read it oddly)."""
+        if "bash_n" not in self._memo:
+            verdict = bash_n_error(self.data)
+            self._memo["bash_n"] = None if verdict is None else self._bash_error(*verdict)
+        return self._memo["bash_n"]  # type: ignore[no-any-return]
+
+    def _bash_error(self, line: int, message: str) -> Finding:
+        return rules.finding("DC101", self.source.display, line, 1, detail=f"bash syntax error: {message} (line "
+                             f"{line}, as `bash -n` reports it); fix the file so it parses")
+
+    def static_text(self, start: int, end: int) -> str | None:
+        """The word's text after quote removal, or None when bash computes any of it at run time."""
+        try:
+            chars, stop = Lexer(self, defining="a word", static=True)._word(start, end, array=True)
+        except Stop:
+            return None
+        return "".join(c.text for c in chars) if stop == end else None
+
+    def analysis_cache(self, key: str, compute: Any) -> Any:
+        """A per-file result computed once (hazards, function names), whatever list asks."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def line(self, offset: int) -> int:
+        return self.source.position(offset)[0]
+
+    def finding(self, code: str, message: str, offset: int, key: str | None = None) -> Finding:
+        line, column = self.source.position(offset)
+        return rules.finding(code, self.source.display, line, column, key, detail=message)
+
+    # ------------------------------------------------------------------ collection
+
+    def events_of(self, name: str) -> list[Event]:
+        """Every statement that defines, declares or changes `name`, in file order."""
+        if name not in self._collected:
+            self._collected.add(name)
+            if not self._everything:
+                self._dispatch(self._statements_mentioning(name))
+            self.events.get(name, []).sort(key=lambda e: e.start)
+        return self.events.get(name, [])
+
+    def _statements_mentioning(self, name: str) -> list[Any]:
+        """The statements whose text holds `name`, possibly split by quotes, backslashes or `$`.
+
+        Every event for a name comes from the text of one of these statements (after quote
+        removal), so handling them all gives the name's complete history. Matches may overlap
+        (`ABA` in `ABABA`), so the search restarts one byte after each match start.
+        """
+        root = self.tree.root_node
+        pattern = spelled(name)
+        visited = self._visited
+        found: list[Any] = []
+
+        def walk_up(node: Any) -> None:
+            # Every statement containing a span is an ancestor of the smallest node that does;
+            # an ancestor walked before had all of its own ancestors walked too.
+            while node is not None and node not in visited:
+                visited.add(node)
+                if node.type in _HANDLERS:
+                    found.append(node)
+                node = node.parent
+
+        match = pattern.search(self.data)
+        while match is not None:
+            walk_up(root.descendant_for_byte_range(match.start(), match.end()))
+            match = pattern.search(self.data, match.start() + 1)
+        for node in self.escaped_ansi_c_strings():  # `$'\x4cIST'` spells LIST without its letters
+            walk_up(node)
+        return found
+
+    def escaped_ansi_c_strings(self) -> list[Any]:
+        """The $'...' strings with a backslash escape (rare in a harness), found once per file."""
+        if self._ansi_c is None:
+            self._ansi_c = []
+            root = self.tree.root_node
+            at = self.data.find(b"$'")
+            while at != -1:
+                node = root.descendant_for_byte_range(at, at + 2)
+                while node is not None and node.type != "ansi_c_string" and node.start_byte == at:
+                    node = node.parent
+                if node is not None and node.type == "ansi_c_string" and b"\\" in self.data[at:node.end_byte]:
+                    self._ansi_c.append(node)
+                at = self.data.find(b"$'", at + 2)
+        return self._ansi_c
+
+    def defined_names(self) -> list[str]:
+        """Every variable with an unconditional top-level definition or append (for the DC100 suggestion)."""
+        self.collect_everything()  # only on this error path: the suggestion needs every variable
+        return sorted(n for n, evs in self.events.items()
+                      if any(e.kind in ("def", "append") and e.context is None for e in evs))
+
+    def prefix_hint(self, name: str) -> str:
+        """DC100 advice when `name` is only ever a prefix assignment (`NAME=... command`)."""
+        prefixes = [e for e in self.events_of(name) if e.kind == "prefix"]
+        if not prefixes:
+            return ""
+        return (f"line {self.line(prefixes[0].start)} only sets it for the one command that follows "
+                f"(`{name}=... command`), which is not a definition; define it on its own line, quoting a value "
+                f'with spaces: {name}="KEY1 KEY2"')
+
+    def collect_everything(self) -> None:
+        """Events for every name (the DC100 suggestion needs them): one query over the whole tree."""
+        if self._everything:
+            return
+        from tree_sitter import QueryCursor
+
+        self._everything = True
+        captures = QueryCursor(_query()).captures(self.tree.root_node)
+        self._dispatch([node for nodes in captures.values() for node in nodes])
+        for events in self.events.values():
+            events.sort(key=lambda e: e.start)
+
+    def _dispatch(self, nodes: list[Any]) -> None:
+        """Turn statements into events, each statement once, kinds in a fixed order (stable ties)."""
+        handled = self._handled
+        todo = [n for n in nodes if n not in handled]
+        handled.update(todo)
+        todo.sort(key=lambda n: (_HANDLERS[n.type], n.start_byte))
+        for node in todo:
+            kind = node.type
+            if kind == "variable_assignment":
+                self._on_assignment(node)
+            elif kind == "declaration_command":
+                self._on_declaration(node)
+                check_gaps(self, node)
+            elif kind == "unset_command":
+                self._on_unset(node, node.children[1:])
+                check_gaps(self, node)
+            elif kind == "command":
+                self._on_command(node)
+                check_gaps(self, node)
+            elif kind == "variable_name":
+                self._on_loop_variable(node)
+            elif kind == "expansion":
+                self._on_expansion(node)
+            elif kind == "binary_expression":
+                self._on_arithmetic_assignment(node)
+            else:  # postfix_expression, unary_expression
+                self._on_step(node)
+
+    def _on_loop_variable(self, node: Any) -> None:
+        """`for NAME in ...`: the loop assigns NAME (any other variable_name is not a statement)."""
+        loop = node.parent
+        if loop is None or loop.type != "for_statement" or loop.child_by_field_name("variable") != node:
+            return
+        keyword = "select" if loop.children[0].type == "select" else "for"
+        self._add(node, "mutate", detail=f"`{keyword} {self.text(node)} in ...` loop variable")
+
+
+    def continues(self, end: int) -> bool:
+        """A backslash right after a value tree-sitter ended: in bash the word goes on (`\\<newline>`, `\\<tab>`)."""
+        return self.data[end:end + 1] == b"\\"
+
+    def text(self, node: Any) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def _add(self, node: Any, kind: str, name: str | None = None, **kw: Any) -> Event:
+        name = name if name is not None else self.text(node)
+        event = Event(name=name, kind=kind, node=node, locate=self._context, **kw)
+        self.events.setdefault(name, []).append(event)
+        return event
+
+    def _context(self, node: Any) -> tuple[str | None, bool, Any]:
+        """Why `node` may not run exactly once at the top level (outermost reason), or None."""
+        outermost: Any = None
+        in_function = False
+        child = node
+        parent = node.parent
+        while parent is not None and parent.type != "program":
+            if parent.type not in _TRANSPARENT and not _is_arithmetic_command(parent):
+                outermost = parent
+            if parent.type == "function_definition":
+                in_function = True
+            child, parent = parent, parent.parent
+        stmt = child
+        if outermost is None:
+            following = stmt.next_sibling
+            if following is not None and following.type == "&":
+                return "in the background (`&` runs it in a subshell)", False, stmt
+            return None, False, stmt
+        return _describe(outermost, self.text), in_function, stmt
+
+    def _on_assignment(self, node: Any) -> None:
+        target = node.child_by_field_name("name")
+        if target is None:
+            return
+        value = node.child_by_field_name("value")
+        operator = next((c for c in node.children if c.type in ("=", "+=")), None)
+        if operator is None:
+            return
+        parent = node.parent
+        if parent is not None and parent.type == "command":
+            if target.type == "variable_name":
+                if value is not None and self.continues(value.end_byte):
+                    # `NAME='A'\<newline>'B'` is one word in bash; tree-sitter-bash makes the next line a command.
+                    self._add(target, "continued", value=value, op_end=operator.end_byte,
+                              detail="a value that goes on after a backslash")
+                else:
+                    self._add(target, "prefix")  # `NAME=value command ...` only scopes that one command
+            return
+        if target.type == "subscript":
+            base = target.child_by_field_name("name")
+            if base is not None:
+                self._add(base, "element", detail=f"`{self.text(node).splitlines()[0][:60]}`")
+            return
+        kind = "def" if operator.type == "=" else "append"
+        builtin, flags, plus = None, "", ""
+        if parent is not None and parent.type == "declaration_command":
+            builtin, flags, plus = self._declaration_flags(parent)
+        event = self._add(target, kind, value=value, op_end=operator.end_byte, builtin=builtin, flags=flags,
+                          plus_flags=plus)
+        event.maybe_local = _declares_local(builtin, flags)
+
+    def _declaration_flags(self, decl: Any) -> tuple[str, str, str]:
+        builtin = decl.children[0].type
+        flags, plus = "", ""
+        for child in decl.children[1:]:
+            if child.type in ("variable_name", "variable_assignment"):
+                break  # options come before the first name
+            if child.type == "comment":
+                continue
+            text = self.text(child).strip("'\"")
+            if child.type not in ("word", "string", "raw_string") or "$" in text or "`" in text:
+                flags += "?"  # an option computed at run time
+                continue
+            if text == "--":
+                break
+            if text.startswith("-") and len(text) > 1:
+                flags += text[1:]
+            elif text.startswith("+") and len(text) > 1:
+                plus += text[1:]
+        return builtin, flags, plus
+
+    def _on_declaration(self, decl: Any) -> None:
+        builtin, flags, plus = self._declaration_flags(decl)
+        for word in self._words([c for c in decl.children[1:] if c.type != "comment"]):
+            first = word[0]
+            if len(word) == 1 and first.type == "variable_name":
+                event = self._add(first, "decl", builtin=builtin, flags=flags, plus_flags=plus,
+                                  detail=f"`{self.text(decl)[:60]}`")
+                event.maybe_local = _declares_local(builtin, flags)
+            elif first.type == "variable_assignment":  # read by _on_assignment; here only `-n` matters
+                value = first.child_by_field_name("value")
+                target = first.child_by_field_name("name")
+                if "n" in flags and value is not None and target is not None:
+                    # `declare -n REF=NAME`: REF is an alias through which NAME can change.
+                    referenced = self.word_text(value.start_byte, value.end_byte)
+                    if _IDENT_TEXT.match(referenced):
+                        self._add(value, "mutate", name=referenced,
+                                  detail=f"name reference `{self.text(target)}` (declare -n)")
+            elif len(word) > 1 or first.type != "word" or not self.text(first).startswith(("-", "+")):
+                self._declared_word(word, builtin, flags, plus)
+
+    def _declared_word(self, word: list[Any], builtin: str, flags: str, plus: str) -> None:
+        """A declaration argument tree-sitter did not read as one name or assignment (quoted, escaped, split)."""
+        first = word[0]
+        text = self._group_text(word)
+        match = _ASSIGNED_NAME.match(text)
+        if match:
+            self._add(first, "opaque", name=match.group(1), builtin=builtin,
+                      detail=f"`{builtin} {self._group_raw(word)[:60]}`")
+        elif _IDENT_TEXT.match(text):  # `export LIST_"KEYS"`: the name bash sees, declared like any other
+            event = self._add(first, "decl", name=text, builtin=builtin, flags=flags, plus_flags=plus,
+                              detail=f"`{builtin} {text}`")
+            event.maybe_local = _declares_local(builtin, flags)
+
+    def _words(self, nodes: list[Any]) -> list[list[Any]]:
+        """Arguments grouped as bash reads words: nodes that touch (or are joined by `\\<newline>`) are one.
+
+        tree-sitter-bash splits some words of declaration and unset commands (`LIST_'KEYS'` is a
+        variable_name and a raw_string to it); bash joins them.
+        """
+        words: list[list[Any]] = []
+        for node in nodes:
+            if words and not self.data[words[-1][-1].end_byte:node.start_byte].replace(b"\\\n", b""):
+                words[-1].append(node)
+            else:
+                words.append([node])
+        return words
+
+    def word_text(self, start: int, end: int) -> str:
+        """The word's text after bash's quote removal, or, when it expands something at run time, its
+        text with quotes and backslashes dropped (what a name written in it would look like)."""
+        try:
+            chars, stop = Lexer(self, defining="an argument", static=True)._word(start, end, array=True)
+            if stop == end:
+                return "".join(c.text for c in chars)
+        except Stop:
+            pass
+        return self._loose_text(start, end)
+
+    def _readings(self, word: list[Any]) -> set[str]:
+        """An argument as bash passes it (quotes removed, $'...' decoded) and with only its quotes dropped:
+        `let`/`eval` evaluate it again, so a name in either reading may be assigned (`let N=$x` too)."""
+        start, end = word[0].start_byte, word[-1].end_byte
+        return {self.word_text(start, end), self._loose_text(start, end)}
+
+    def _loose_text(self, start: int, end: int) -> str:
+        raw = self.data[start:end].decode("utf-8", "replace")
+        return raw.replace('"', "").replace("'", "").replace("\\\n", "").replace("\\", "")
+
+    def _on_unset(self, node: Any, args: list[Any]) -> None:
+        words = self._words([a for a in args if a.type != "comment"])
+        texts = [self._group_text(w) for w in words]
+        if any(t.startswith("-") and "f" in t for t in texts):
+            return  # `unset -f` removes functions
+        for word, text in zip(words, texts):
+            match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(\[.*\])?\Z", text)
+            if match:
+                self._add(word[0], "mutate", name=match.group(1), detail=f"`unset {text}`")
+
+    def _on_command(self, node: Any) -> None:
+        name_node = node.child_by_field_name("name")
+        if name_node is None:
+            return
+        if self.text(name_node) in _RESERVED_AS_COMMAND:
+            return  # a syntax error bash reports; _check_file finds it for the whole file
+        # Words as bash reads them (tree-sitter splits `$"NAME"` in two), and the command name after quote
+        # removal: `'unset' X` and `\unset X` run unset.
+        words = self._words(list(node.children_by_field_name("argument")))
+        command = self.word_text(name_node.start_byte, name_node.end_byte)
+        # `builtin`, `command` and `time` run the command after them (and their options); `command -v`/`-V`
+        # only describe it.
+        while command in _PREFIX_COMMANDS and words:
+            text = self._group_text(words[0])
+            if command == "command" and text.startswith("-") and ("v" in text or "V" in text):
+                return
+            if text in ("--", "-p"):
+                words = words[1:]
+                continue
+            command, words = text, words[1:]
+        if command in _DECL_BUILTINS:
+            self._on_declaration_words(words, command)
+            return
+        if command not in _MUTATING_COMMANDS:
+            return
+        args = [word[0] for word in words]  # where a finding points
+        texts = [self._group_text(word) for word in words]
+        if command == "unset":
+            self._on_unset(node, [n for word in words for n in word])
+        elif command in ("read", "mapfile", "readarray"):
+            for arg, text in zip(args, texts):
+                if _IDENT_TEXT.match(text):
+                    self._add(arg, "mutate", name=text, detail=f"`{command} {text}`")
+        elif command in ("printf", "wait"):  # `printf -v NAME`, `wait -p NAME`
+            option = "-v" if command == "printf" else "-p"
+            for i, (arg, text) in enumerate(zip(args, texts)):
+                target = None
+                if text == option and i + 1 < len(texts):
+                    arg, target = args[i + 1], texts[i + 1]
+                elif text.startswith(option) and len(text) > 2:
+                    target = text[2:]
+                if target and _IDENT_TEXT.match(target):
+                    self._add(arg, "mutate", name=target, detail=f"`{command} {option} {target}`")
+        elif command == "getopts":
+            if len(texts) >= 2 and _IDENT_TEXT.match(texts[1]):
+                self._add(args[1], "mutate", name=texts[1], detail=f"`getopts ... {texts[1]}`")
+        elif command == "let":
+            for word in words:
+                for target in sorted({t for text in self._readings(word) for t in _arith_targets(text)}):
+                    self._add(word[0], "mutate", name=target, detail=f"`let {self._group_raw(word)}`")
+        else:  # eval, and trap, whose code runs later (a RETURN trap when the harness is sourced)
+            for word in words[:1] if command == "trap" else words:
+                names = {m.group(0) for text in self._readings(word)
+                         for m in re.finditer(r"(?<![$\w{#!])[A-Za-z_][A-Za-z0-9_]*", text)}
+                for name in sorted(names):
+                    self._add(word[0], "mutate", name=name,
+                              detail=f"`{command}` (the text it runs may assign it)")
+
+    def _on_declaration_words(self, words: list[list[Any]], builtin: str) -> None:
+        """`builtin declare -u NAME ...` run as a command: its options, then each name or assignment."""
+        flags, plus = "", ""
+        for index, word in enumerate(words):
+            text = self._group_text(word)
+            if text == "--":
+                words = words[index + 1:]
+                break
+            if text.startswith("-") and len(text) > 1:
+                flags += text[1:]
+            elif text.startswith("+") and len(text) > 1:
+                plus += text[1:]
+            else:
+                words = words[index:]
+                break
+        else:
+            words = []
+        for word in words:
+            self._declared_word(word, builtin, flags, plus)
+
+    def _group_text(self, word: list[Any]) -> str:
+        return self.word_text(word[0].start_byte, word[-1].end_byte)
+
+    def _group_raw(self, word: list[Any]) -> str:
+        return self.data[word[0].start_byte:word[-1].end_byte].decode("utf-8", "replace")
+
+    def _on_expansion(self, node: Any) -> None:
+        operator = node.child_by_field_name("operator")
+        if operator is None or operator.type not in ("=", ":="):
+            return
+        target = next((c for c in node.children if c.type == "variable_name"), None)
+        if target is not None:
+            self._add(target, "mutate", detail=f"`{self.text(node)[:60]}` (assigns when unset or empty)")
+
+    def _in_arithmetic(self, node: Any) -> bool:
+        parent = node.parent
+        while parent is not None:
+            if parent.type in ("arithmetic_expansion", "c_style_for_statement", "subscript"):
+                return True
+            if parent.type == "compound_statement":
+                return bool(parent.children) and parent.children[0].type == "(("
+            if parent.type in ("test_command", "program"):
+                return False
+            parent = parent.parent
+        return False
+
+    def _on_arithmetic_assignment(self, node: Any) -> None:
+        operator = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        if operator is None or left is None or operator.type not in _ARITH_ASSIGN_OPS:
+            return
+        if not self._in_arithmetic(node):
+            return
+        target = self._loose_text(left.start_byte, left.end_byte).split("[", 1)[0].strip()  # `(( "N" = 1 ))`
+        if _IDENT_TEXT.match(target):
+            self._add(left, "mutate", name=target, detail="an arithmetic assignment")
+
+    def _on_step(self, node: Any) -> None:
+        if not any(c.type in ("++", "--") for c in node.children) or not self._in_arithmetic(node):
+            return
+        for child in node.children:
+            if child.type not in ("++", "--"):
+                target = self.text(child).split("[", 1)[0].strip()
+                if _IDENT_TEXT.match(target):
+                    self._add(child, "mutate", name=target, detail="an arithmetic increment/decrement")
+
+
+    # ------------------------------------------------------------------ the list's definition
+
+    def check_definitions(self, name: str, events: list[Event]) -> tuple[list[Finding], list[tuple[int, str]]]:
+        """Problems of the name's known statements (DC102/DC103), and the changes known to it as
+        (offset, why) pairs, which the driver reports as DC104 like any unproven occurrence."""
+        findings: list[Finding] = []
+        changes: list[tuple[int, str]] = []
+        top_defs = [e for e in events if e.kind == "def" and e.context is None]
+        first = top_defs[0] if top_defs else None
+        for event in events:
+            where = event.start
+            if event.kind in ("def", "append") and event.context is not None:
+                verb = "defined" if event.kind == "def" else "appended to"
+                if event.in_function and event.local_scope:
+                    how = f"as a function-local variable ({event.builtin} {name}) inside {_strip_in(event.context)}"
+                else:
+                    how = event.context
+                findings.append(self.finding(
+                    "DC103", f"{name} is {verb} {how}; keep exactly one unconditional top-level definition of the "
+                    "list (no if/case/loop/function/subshell/&&/|| around it)", where))
+            elif event.kind == "def" and event.builtin == "local":
+                findings.append(self.finding(
+                    "DC103", f"`local {name}=...` outside a function fails in bash and defines nothing; write "
+                    f"{name}=... (or declare/readonly) instead", where))
+            elif event.kind == "def" and event is not first:
+                assert first is not None
+                line, column = self.source.position(first.start)
+                findings.append(self.finding(
+                    "DC103", f"{name} is defined again here (first definition at line {line}, column {column}); "
+                    "keep exactly one definition and put every key in it", where))
+            elif event.kind == "append" and (first is None or event.start < first.start):
+                findings.append(self.finding(
+                    "DC103", f"{name} is appended to before its definition; the definition would discard it — "
+                    "keep exactly one definition and put every key in it", where))
+            elif event.kind == "continued":
+                findings.append(self.finding("DC102", _continued_message(name), event.value.end_byte))
+            elif event.kind == "opaque":
+                findings.append(self.finding(
+                    "DC103", f"{event.detail} assigns {name} in a form driftcheck cannot read statically; write "
+                    f"exactly one plain top-level {name}=... definition", where))
+            elif event.kind == "element":
+                changes.append((where, f"{event.detail} changes one element of it; put every key in the "
+                                "definition instead"))
+            elif event.kind == "mutate":
+                changes.append((where, f"it is changed by {event.detail}; put every key in the definition and do "
+                                "not modify the list anywhere else"))
+            elif event.kind == "decl":
+                finding = self._check_decl(name, event, first)
+                if isinstance(finding, str):
+                    changes.append((where, finding))
+                elif finding is not None:
+                    findings.append(finding)
+        return findings, changes
+
+    def _check_decl(self, name: str, event: Event, first: Event | None) -> Finding | str | None:
+        """A value-less declaration of the list: None when harmless, a finding, or why it may change it."""
+        if event.local_scope or "f" in event.flags or "F" in event.flags:
+            return None  # `local NAME` in a function is another variable; -f/-F name functions
+        extra = set(event.flags) - _HARMLESS_DECL_FLAGS - ({"n"} if event.builtin == "export" else set())
+        before = first is not None and event.start < first.start and event.context is None
+        shown = f"{event.builtin} {'-' + event.flags + ' ' if event.flags else ''}{name}"
+        readonly = "r" in event.flags or event.builtin == "readonly"
+        if event.context is not None and readonly:
+            # When it runs decides whether the definition or an append fails: not provable.
+            return f"`{shown}` {event.context} makes it readonly at a time driftcheck cannot tell; drop it"
+        if before:
+            if readonly:
+                return self.finding("DC103", f"`{shown}` makes {name} readonly before its definition, so the "
+                                     "definition fails; declare it readonly in the definition itself", event.start)
+            if extra - {"a"} or event.plus_flags:
+                return self.finding("DC102", f"`{shown}` gives {name} an attribute that changes its value "
+                                     f"({', '.join(sorted(extra))}); drop the declaration", event.start)
+            return None
+        if extra or event.plus_flags:
+            what = "declared" if event.context is None else f"declared {event.context}"
+            return f"it is {what} again with `{shown}`, which changes how its value is stored; remove that declaration"
+        return None
+
+
+    def list_value(self, name: str, definition: Event, events: list[Event]) -> Value:
+        attributes = set()
+        for event in events:
+            if event.kind == "decl" and event.context is None and event.start < definition.start:
+                attributes |= set(event.flags)
+        self._check_boundaries(name, definition)
+        self._check_def_flags(name, definition)
+        attributes |= set(definition.flags)
+        value = self._definition_value(name, definition)
+        if value.kind == "string" and "a" in attributes:
+            raise Stop("DC102", f"{name} is declared an indexed array (-a) but assigned a string, which bash "
+                        f"stores as one element; write {name}=(KEY1 KEY2 ...) or drop -a", self._value_start(definition))
+        readonly = "r" in attributes or definition.builtin == "readonly"
+        for event in events:
+            if (event.kind == "decl" and event.context is None and event.start > definition.start
+                    and ("r" in event.flags or event.builtin == "readonly")):
+                readonly = True  # `readonly NAME` after the definition: later appends fail
+            if event.kind != "append":
+                continue
+            if readonly:
+                raise Stop("DC104", f"{name} is readonly, so this append fails at run time and changes nothing; put "
+                            "every key in the definition", event.start)
+            if event.builtin is not None:
+                self._check_boundaries(name, event)
+                self._check_def_flags(name, event)
+            more = self._definition_value(name, event)
+            if more.kind != value.kind:
+                raise Stop("DC102", f"appending {'an array' if more.kind == 'array' else 'a string'} to the "
+                            f"{value.kind} {name} mixes string and array values (bash keeps both under element 0); "
+                            "put every key in the definition", self._value_start(event))
+            value.chars += more.chars
+            value.elements += more.elements
+        return value
+
+    def _check_def_flags(self, name: str, event: Event) -> None:
+        builtin = event.builtin
+        if builtin is None:
+            return
+        allowed = _DEF_FLAGS.get(builtin, set())
+        for flag in event.flags:
+            if flag not in allowed:
+                why = _FLAG_WHY.get(flag, f"`{builtin} -{flag}` is not supported for a list")
+                if builtin in ("export", "readonly") and flag not in _FLAG_WHY:
+                    why = f"`{builtin} -{flag}` is not a valid option of {builtin}, so bash does not assign {name}"
+                if flag == "?":
+                    why = f"the options of this `{builtin}` are computed at run time; write them literally"
+                raise Stop("DC102", f"{name}: {why}", event.start)
+        if event.plus_flags:
+            raise Stop("DC102", f"{name}: `{builtin} +{event.plus_flags}` is not supported for a list; drop the "
+                        "flag", event.start)
+
+    def _value_start(self, event: Event) -> int:
+        return int(event.value.start_byte) if event.value is not None else event.op_end
+
+    def value_span(self, event: Event) -> Span:
+        if event.value is not None:
+            return node_span(self.source, event.value)
+        line, column = self.source.position(event.op_end)
+        return Span(event.op_end, event.op_end, line, column, line, column)
+
+    # ------------------------------------------------------------------ values
+
+    def _definition_value(self, name: str, event: Event) -> Value:
+        """Decode the value of one `NAME=`/`NAME+=` (string or array)."""
+        value = event.value
+        end = value.end_byte if value is not None else event.op_end
+        self._check_boundaries(name, event)
+        if value is None:
+            return Value("string")
+        lexer = Lexer(self, defining=name)
+        if value.type == "array":
+            return Value("array", elements=lexer.array(value.start_byte, end))
+        return Value("string", chars=lexer.scalar(value.start_byte, end))
+
+    def _check_boundaries(self, name: str, event: Event) -> None:
+        """The value must start right after `=` and end where bash ends the word."""
+        data = self.data
+        value = event.value
+        start = value.start_byte if value is not None else event.op_end
+        gap = data[event.op_end:start]
+        if gap and gap.replace(b"\\\n", b""):
+            raise Stop("DC102", f"driftcheck cannot decode the value of {name} exactly (text between `=` and the "
+                        "value); put the value directly after `=`", event.op_end)
+        end = value.end_byte if value is not None else event.op_end
+        if end < len(data) and data[end] not in _WORD_END:
+            char = chr(data[end])
+            if self.continues(end):
+                raise Stop("DC102", _continued_message(name), end)
+            if char == "\r":
+                why = "a carriage return follows the value (CRLF line endings?), which bash keeps in the value; " \
+                      "save the file with LF line endings (`*.sh text eol=lf` in .gitattributes keeps them)"
+            else:
+                why = f"the value is followed by {char!r}, which bash would read as part of it; quote the whole value"
+            raise Stop("DC102", f"{name}: {why}", end)
+
+    def resolve(self, var: str, at: int, defining: str) -> list[Ch]:
+        """The characters `$var` expands to at byte `at` (see the module docstring)."""
+        if var == defining or var in self._resolving:
+            raise Stop("DC102", f"${var} refers to itself here, so its value depends on the environment; write the "
+                        "keys literally", at)
+        events = self.events_of(var)  # collects var's statements, and with them any misparse that touches it
+        for misparse in self.misparsed:
+            if var in misparse.names and misparse.offset < at:
+                raise Stop("DC102", f"${var} cannot be resolved statically: {misparse_why(var, misparse)}",
+                           misparse.offset)
+        definition: Event | None = None
+        appends: list[Event] = []
+        for event in events:
+            if event.kind == "prefix" or event.local_scope or event.start >= at:
+                continue  # scoped to one command or a function's local, or after the use
+            if event.kind == "decl" and not (set(event.flags) - _HARMLESS_DECL_FLAGS) and not event.plus_flags:
+                if definition is not None or not ("r" in event.flags or event.builtin == "readonly"):
+                    continue  # `export VAR`, `readonly VAR` after its definition: value unchanged
+            line = self.line(event.start)
+            if event.in_function:
+                raise Stop("DC102", f"${var} cannot be resolved statically: {var} is also assigned {event.context} "
+                            f"(line {line}), so its value here depends on when that runs; use a literal or a "
+                            "variable assigned only at the top level", at)
+            if event.context is not None:
+                raise Stop("DC102", f"${var} cannot be resolved statically: {var} is assigned {event.context} "
+                            f"(line {line}) before this use; use a literal or an unconditional top-level "
+                            "variable", at)
+            if event.kind == "def" and definition is None and event.builtin != "local":
+                definition = event
+            elif event.kind == "append" and definition is not None:
+                appends.append(event)
+            else:
+                raise Stop("DC102", f"${var} cannot be resolved statically: {var} is changed on line {line} "
+                            f"({event.detail or event.kind}) before this use; use a literal or a variable with "
+                            "exactly one top-level definition", at)
+        if definition is None:
+            later = [e for e in events if e.kind == "def" and e.start >= at]
+            why = (f"{var} is only defined later (line {self.line(later[0].start)})" if later
+                   else f"{var} is not defined in this file (an environment variable?)")
+            raise Stop("DC102", f"${var} cannot be resolved statically: {why}; write the keys literally or define "
+                        f"{var} at the top level above this line", at)
+        cache_key = (var, len(appends))
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        if len(self._resolving) >= _MAX_EXPANSION_DEPTH:
+            raise Stop("DC102", f"${var} is the end of a chain of more than {_MAX_EXPANSION_DEPTH} variables "
+                        "expanding each other; write the keys literally", at)
+        self._resolving.add(var)
+        try:
+            for event in [definition] + appends:
+                if event.builtin is not None:
+                    bad = (set(event.flags) - {"r", "x", "g", "t"}) or set(event.plus_flags)
+                    if bad:
+                        raise Stop("DC102", f"${var} cannot be resolved statically: {var} is declared with "
+                                    f"-{''.join(sorted(bad))}; use a plain string variable", at)
+                if event.value is not None and event.value.type == "array":
+                    raise Stop("DC102", f"${var} is an array; `$NAME` would give only its first element — expand "
+                                "a string variable or write the keys literally", at)
+            chars: list[Ch] = []
+            for event in [definition] + appends:
+                chars += self._definition_value(var, event).chars
+        finally:
+            self._resolving.discard(var)
+        self._cache[cache_key] = chars
+        return chars
+
+    # ------------------------------------------------------------------ keys
+
+    def keys(self, name: str, value: Value) -> list[Key]:
+        if value.kind == "array":
+            words = value.elements
+            for word in words:
+                text = "".join(c.text for c in word)
+                if not text:
+                    raise Stop("DC102", f"{name} has an empty element; remove it", word[0].origin if word else 0)
+        else:
+            words = split_ifs(value.chars)
+        keys: list[Key] = []
+        for word in words:
+            text = "".join(c.text for c in word)
+            # An element starts where its word does (an opening quote included); a key of a string
+            # starts at its first character inside the string.
+            origin = word[0].origin if value.kind == "array" else next(c.origin for c in word if c.text)
+            self._check_key(name, text, origin, value.kind)
+            line, column = self.source.position(origin)
+            keys.append(Key(text, line, column))
+        return keys
+
+    def _check_key(self, name: str, text: str, origin: int, kind: str) -> None:
+        if kind == "string" and any(c in text for c in "*?["):
+            raise Stop("DC102", f"key {text!r} of {name} contains a glob character; the harness's unquoted "
+                        f"${name} would expand it as a file pattern — remove it", origin, text)
+        if "\\" in text:
+            raise Stop("DC102", f"key {text!r} of {name} contains a backslash (inside single quotes a backslash "
+                        "is literal and does not continue the line); remove it — newlines inside the quotes "
+                        "already separate keys", origin, text)
+        for char in text:
+            if ord(char) < 0x20 or ord(char) == 0x7F:
+                if char == "\r":
+                    why = ("a carriage return (CRLF line endings?); save the file with LF line endings (`*.sh "
+                           "text eol=lf` in .gitattributes keeps them)")
+                elif char in "\n\t":
+                    why = (f"a {'newline' if char == chr(10) else 'tab'} inside quotes, which makes it part of "
+                           "the element; write each key as its own element")
+                else:
+                    why = f"the control character U+{ord(char):04X}; remove it"
+                raise Stop("DC102", f"key {text!r} of {name} contains {why}", origin, text)
+
+    # ------------------------------------------------------------------ comments
+
+    def attached_comments(self, definition: Event) -> list[Comment]:
+        """The comments on the lines directly above the definition or at the end of its first line."""
+        stmt = definition.stmt
+        root = self.tree.root_node
+        data = self.data
+        comments: list[Any] = []
+        row_start = data.rfind(b"\n", 0, stmt.start_byte) + 1
+        while row_start > 0:  # full-line top-level comments, upwards until the first other line
+            above = data.rfind(b"\n", 0, row_start - 1) + 1
+            line = data[above:row_start - 1]
+            at = above + len(line) - len(line.lstrip())
+            node = self._comment_at(root, at)
+            if node is None or node.parent is None or node.parent.type != "program":
+                break
+            comments.append(node)
+            row_start = above
+        comments.reverse()
+        line_end = data.find(b"\n", stmt.start_byte)
+        at = data.find(b"#", stmt.start_byte + 1, len(data) if line_end == -1 else line_end)
+        while at != -1:  # comments that start later on the definition's first line
+            node = self._comment_at(root, at)
+            if node is not None:
+                comments.append(node)
+            at = data.find(b"#", at + 1, len(data) if line_end == -1 else line_end)
+        return [self._comment(c) for c in comments]
+
+    def other_comments(self, attached: list[Comment]) -> list[Comment]:
+        """Every other comment carrying `driftcheck:` (the driver reports them as unattached, DC006)."""
+        root = self.tree.root_node
+        seen = {(c.line, c.column) for c in attached}
+        found: list[Comment] = []
+        at = self.data.find(b"driftcheck:")
+        while at != -1:
+            node = root.descendant_for_byte_range(at, at + 11)
+            if node is not None and node.type == "comment":
+                comment = self._comment(node)
+                if (comment.line, comment.column) not in seen:
+                    seen.add((comment.line, comment.column))
+                    found.append(comment)
+            at = self.data.find(b"driftcheck:", at + 11)
+        return found
+
+    def _comment_at(self, root: Any, at: int) -> Any | None:
+        """The comment starting at byte `at`, if one does (not a `#` inside a word, string or heredoc)."""
+        if self.data[at:at + 1] != b"#":
+            return None
+        node = root.descendant_for_byte_range(at, at + 1)
+        return node if node is not None and node.type == "comment" and node.start_byte == at else None
+
+    def _comment(self, comment: Any) -> Comment:
+        row, col = comment.start_point  # the text starts after `#`, one column later
+        return Comment(self.text(comment)[1:], self.source.display, row + 1, self.source.point_column(row, col) + 1)
+
+
+
+def _arith_targets(text: str) -> list[str]:
+    """Variables an arithmetic expression (a `let` argument) assigns."""
+    targets = re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\])?\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", text)
+    targets += re.findall(r"(?:\+\+|--)\s*([A-Za-z_][A-Za-z0-9_]*)", text)
+    targets += re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\+\+|--)", text)
+    return targets
+
+
+def _describe(node: Any, text: Any) -> str:
+    kind = node.type
+    if kind == "function_definition":
+        name = node.child_by_field_name("name")
+        return f"inside function {text(name) if name is not None else '?'}()"
+    if kind in ("if_statement", "elif_clause", "else_clause"):
+        return "inside an if statement"
+    if kind in ("case_statement", "case_item"):
+        return "inside a case statement"
+    if kind == "while_statement":
+        return "inside a while/until loop"
+    if kind in ("for_statement", "c_style_for_statement"):
+        return "inside a for loop"
+    if kind == "subshell":
+        return "inside a ( ... ) subshell"
+    if kind == "compound_statement":
+        return "inside a { ...; } group (driftcheck only reads definitions outside braces)"
+    if kind == "list":
+        return "in a && / || list (it runs only when the other command succeeds/fails)"
+    if kind == "pipeline":
+        return "in a pipeline (each part runs in a subshell)"
+    if kind == "negated_command":
+        return "after `!`"
+    if kind == "redirected_statement":
+        return "in a redirected statement"
+    if kind in ("command_substitution", "process_substitution"):
+        return f"inside a {kind.replace('_', ' ')} (a subshell)"
+    return f"inside a {kind.replace('_', ' ')}"
+
+
+def _continued_message(name: str) -> str:
+    return (f"the value of {name} goes on after this backslash (a backslash-newline or an escaped blank outside "
+            "quotes), where tree-sitter-bash (driftcheck's parser) ends it; quote the whole value instead, with any "
+            "line breaks inside the quotes")
+
+
+def _is_arithmetic_command(node: Any) -> bool:
+    """`(( ... ))` runs in the current shell, like any simple command."""
+    return node.type == "compound_statement" and bool(node.children) and node.children[0].type == "(("
+
+
+def _declares_local(builtin: str | None, flags: str) -> bool:
+    """`local`, or `declare`/`typeset` without -g: a separate variable when run inside a function."""
+    return builtin in ("local", "declare", "typeset") and "g" not in flags
+
+
+def _strip_in(context: str | None) -> str:
+    return (context or "").removeprefix("inside ")
+
+
+@lru_cache(maxsize=None)
+def spelled(name: str) -> re.Pattern[bytes]:
+    """`name` as it can be written in bash source: quotes, backslashes and `\\<newline>` between its letters."""
+    # `$` too: `LIST_$'KEYS'`, `LIST$""_KEYS`; a bare newline too: a superset costs little, and a class
+    # compiles 3x faster than an alternation.
+    between = rb"[$\"'\\\n]*"
+    return re.compile(between.join(re.escape(char.encode()) for char in name))
+
+
+@lru_cache(maxsize=None)
+def _query() -> Any:
+    from tree_sitter import Query
+
+    return Query(ts_parser("bash").language, _QUERY)
