@@ -46,10 +46,6 @@ def _read(script: Script, name: str) -> Reading:
         return Reading(path=path, problems=(syntax,))
     events = script.events_of(name)
     misparsed = [m for m in script.misparsed if name in m.names]
-    if misparsed:
-        rejected = script.bash_rejects()  # tree-sitter-bash accepted it, but bash may not
-        if rejected is not None:
-            return Reading(path=path, problems=(rejected,))
     top = [e for e in events if e.kind == "def" and e.context is None]
     if misparsed and not top:  # tree-sitter-bash may have misread the very definition
         line, column = script.source.position(misparsed[0].offset)

@@ -49,9 +49,10 @@ def spans(script: Script, name: str) -> list[tuple[int, int]]:
     match = pattern.search(data)
     while match is not None:  # overlapping matches: `ABA` in `ABABA`
         start, end = match.span()
-        # A letter, digit or `_` right before or after makes it part of a longer name (`N2`, `XN`).
-        if data[start - 1:start] not in _NAME_BYTES and data[end:end + 1] not in _NAME_BYTES or start == 0 and \
-                data[end:end + 1] not in _NAME_BYTES:
+        # A letter, digit or `_` right before or after makes it part of a longer name (`N2`, `XN`),
+        # except an option glued to it (`read -aN`, `printf -vN`).
+        if data[end:end + 1] not in _NAME_BYTES and (start == 0 or data[start - 1:start] not in _NAME_BYTES
+                                                      or _after_option(data, start)):
             found.append((start, end))
         match = pattern.search(data, match.start() + 1)
     for node in script.escaped_ansi_c_strings():
@@ -63,6 +64,14 @@ def spans(script: Script, name: str) -> list[tuple[int, int]]:
                                     for s, e in found):
             found.append((word.start_byte, word.end_byte))
     return sorted(set(found))
+
+
+def _after_option(data: bytes, start: int) -> bool:
+    """Whether the letters before `start` are an option word glued to it (`-a`, `-ra`, `+x`)."""
+    i = start
+    while i > 0 and data[i - 1:i] in _NAME_BYTES:
+        i -= 1
+    return i > 0 and data[i - 1:i] in (b"-", b"+")
 
 
 def classify(script: Script, name: str, definition: Event, events: list[Event]) -> list[Occurrence]:
@@ -280,61 +289,49 @@ def _in_test(node: Any) -> bool:
     return False
 
 
+_STOPPING = frozenset({"exit", "return", "exec", "kill", "logout", "suspend"})
+
+
 def _stops_between(script: Script, definition: Event, append: Event) -> str:
     """Why the script may stop between the definition and this append (so the append never runs), or ""."""
-    node = definition.stmt.next_sibling
     errexit = script.analysis_cache("errexit", lambda: bool(re.search(
-        rb"\bset\s+(-[A-Za-z]*e|-o\s+errexit)|\bshopt\b", script.data)))
-    stop = append.stmt
-    while node is not None and node != stop:
-        kind = node.type
-        if kind in ("comment", "function_definition", ";", "&", "\n", "declaration_command"):
-            node = node.next_sibling
-            continue
-        text = script.text(node)
-        if kind == "variable_assignment" and "$(" not in text and "`" not in text:
-            node = node.next_sibling
-            continue
-        if errexit or re.search(r"\b(exit|return|exec|kill)\b", text):
+        rb"\bset\s+(-[A-Za-z]*e|-o\s+errexit)|\bshopt\b|SHELLOPTS", script.data)))
+    functions = script.analysis_cache("functions", lambda: _function_names(script))
+    node = definition.stmt.next_sibling
+    while node is not None and node != append.stmt:
+        if node.type not in ("comment", "function_definition", ";", "&", "\n") and not _plain_assignment(
+                script, node) and (errexit or _may_stop(script, node, functions)):
             return (f"a command between the definition (line {script.line(definition.start)}) and this append may "
-                    "stop the script (`exit`, `set -e`), so the append may never run; put every key in the "
-                    "definition")
+                    "stop the script (`exit`, `set -e`, a function that exits), so the append may never run; put "
+                    "every key in the definition")
         node = node.next_sibling
     return ""
 
 
-# Where a variable's value is evaluated as code or arithmetic, or copied on.
-_EVALUATING = frozenset({"arithmetic_expansion", "c_style_for_statement", "subscript", "variable_assignment",
-                         "command_name", "test_command", "declaration_command", "unset_command", "for_statement"})
+def _plain_assignment(script: Script, statement: Any) -> bool:
+    """An assignment that cannot fail: no command substitution, no `${x:?}`, not to a readonly name."""
+    if statement.type not in ("variable_assignment", "declaration_command"):
+        return False
+    text = script.text(statement)
+    if "$(" in text or "`" in text or "?" in text or "-r" in text or text.startswith("readonly"):
+        return False
+    target = statement.child_by_field_name("name") if statement.type == "variable_assignment" else None
+    if target is None:
+        return statement.type == "declaration_command"
+    name = script.text(target)
+    return not re.search(rb"(readonly|-[A-Za-z]*r)[^\n;]*\b" + re.escape(name.encode()) + rb"\b", script.data)
 
 
-def _inert_holder(script: Script, holder: str, assignment: Any) -> bool:
-    """A variable whose value spells the list is harmless when its value is never run, evaluated
-    arithmetically or copied: every other mention is a plain `$V` handed to a program or `echo`."""
-    declaration = assignment.parent
-    if declaration is not None and declaration.type == "declaration_command" and any(
-            c.type == "word" and script.text(c).startswith("-") and "i" in script.text(c)
-            for c in declaration.children):
-        return False  # `declare -i V=...` evaluates the value at once
-    for start, end in spans(script, holder):
-        if assignment.start_byte <= start < assignment.end_byte:
-            continue
-        node = script.tree.root_node.descendant_for_byte_range(start, end)
-        if node.type != "variable_name" or node.parent is None or node.parent.type not in (
-                "simple_expansion", "expansion"):
-            if _by_context(script, holder, start, end, holders=False)[0] != "read" or node.type == "variable_name":
-                return False
-            continue
-        ancestor = node.parent.parent
-        while ancestor is not None and ancestor.type not in ("command", "program"):
-            if ancestor.type in _EVALUATING or (ancestor.type == "compound_statement" and ancestor.children
-                                                and ancestor.children[0].type == "(("):
-                return False
-            if ancestor.type == "expansion" and any(c.type == ":" for c in ancestor.children):
-                return False  # `${x:$V}`: an arithmetic offset
-            ancestor = ancestor.parent
-        if ancestor is None or ancestor.type != "command":
-            return False
-        if _command_role(script, holder, ancestor)[0] != "read" or _command_name(script, ancestor) == "let":
-            return False
-    return True
+def _may_stop(script: Script, statement: Any, functions: frozenset[str]) -> bool:
+    """Whether a statement holds a command that can end the script (or one driftcheck cannot name)."""
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_definition":
+            continue  # defining a function runs nothing
+        if node.type == "command":
+            name = _command_name(script, node)
+            if name is None or name in _STOPPING or name in functions or "$" in name:
+                return True
+        stack.extend(node.children)
+    return False

@@ -36,7 +36,7 @@ from typing import Any
 from driftcheck import rules
 from driftcheck.languages.common import first_error_node, node_span, syntax_error, ts_parser, ts_tree
 from driftcheck.languages.shell.lexer import Ch, Lexer, Stop, Value, split_fields, split_ifs
-from driftcheck.languages.shell.syntax import (Misparse, bash_available, bash_n_error, check_gaps, check_tokens,
+from driftcheck.languages.shell.syntax import (BashVerdict, Misparse, check_gaps, check_tokens,
                                               error_regions, misparse_why, reserved_word_command)
 from driftcheck.languages.base import Comment
 from driftcheck.model import Finding, Key, Span
@@ -156,6 +156,7 @@ class Script:
     def __init__(self, source: SourceFile) -> None:
         self.source = source
         self.data: bytes = source.data
+        self._bash = BashVerdict(source.path, source.data, source.bom)  # bash parses while tree-sitter-bash does
         self.tree = ts_tree(source, "bash")
         self.events: dict[str, list[Event]] = {}
         self.misparsed: list[Misparse] = []
@@ -179,30 +180,25 @@ class Script:
         if not self._file_checked:
             self._file_checked = True
             root = self.tree.root_node
-            suspect = first_error_node(root) if root.has_error else reserved_word_command(self, root)
-            if suspect is not None:
-                verdict = bash_n_error(self.data)
-                if verdict is not None:
-                    self._syntax_error = self._bash_error(*verdict)
-                elif not bash_available():
-                    # Nobody to ask: tree-sitter-bash's verdict, said to be its own.
+            verdict = self._bash.result()
+            if verdict is not None:
+                self._syntax_error = self._bash_error(*verdict)
+                return self._syntax_error
+            suspect = first_error_node(root) if root.has_error else None
+            if not self._bash.available:
+                # Nobody to ask: tree-sitter-bash's verdict, said to be its own.
+                suspect = suspect if suspect is not None else reserved_word_command(self, root)
+                if suspect is not None:
                     base = syntax_error(self.source, suspect, "bash")
                     self._syntax_error = rules.finding(
                         "DC101", base.path, base.line, base.column,
                         detail=base.message.replace("bash syntax error", "tree-sitter-bash cannot parse this")
                         + " (bash is not installed to confirm)")
-                else:
-                    self.unparsed = error_regions(root) if root.has_error else [
-                        (suspect.start_byte, suspect.end_byte)]
+                    return self._syntax_error
+            elif suspect is not None:
+                self.unparsed = error_regions(root)
             check_tokens(self, root)
         return self._syntax_error
-
-    def bash_rejects(self) -> Finding | None:
-        """DC101 when `bash -n` rejects the file (asked only where tree-sitter-bash read it oddly)."""
-        if "bash_n" not in self._memo:
-            verdict = bash_n_error(self.data)
-            self._memo["bash_n"] = None if verdict is None else self._bash_error(*verdict)
-        return self._memo["bash_n"]  # type: ignore[no-any-return]
 
     def _bash_error(self, line: int, message: str) -> Finding:
         return rules.finding("DC101", self.source.display, line, 1, detail=f"bash syntax error: {message} (line "

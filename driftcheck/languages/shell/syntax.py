@@ -1,7 +1,7 @@
 """Where tree-sitter-bash and bash read the same bytes differently, and bash's own verdict.
 
-DC101 is reserved for files bash itself rejects: `bash -n` (parse only, never runs) is
-asked whenever tree-sitter-bash reports an error. Other differences are recorded as
+DC101 is reserved for files bash itself rejects: `bash -n` (parse only, never runs) reads
+every file, in a process that runs while driftcheck parses the file with tree-sitter-bash. Other differences are recorded as
 `Misparse`s: places tree-sitter-bash splits words or commands unlike bash (a stray
 carriage return, a name split by a backslash-newline, a command run on past an
 unescaped newline, `declare$x` read as the builtin). They are not syntax errors, so they
@@ -54,25 +54,97 @@ class Misparse:
 UNSAFE_FOR_PARSER = re.compile(rb"[\xf1-\xf4]")
 
 
-def bash_n_error(data: bytes) -> tuple[int, str] | None:
-    """(line, message) of the first error `bash -n` reports (parse only, never runs), or None.
+class BashVerdict:
+    """`bash -n` on the file (parse only, never runs), started before driftcheck parses the file
+    itself so the two run side by side; `result()` is the first error bash reports, or None.
 
-    Only called on the error path, so a check of a valid file never starts a process.
+    os.posix_spawn, not subprocess: importing subprocess costs more than the whole bash run. bash
+    reads the file itself when its bytes on disk are the ones being checked, else a private copy.
     """
-    import shutil
-    import subprocess
 
-    bash = shutil.which("bash")
-    if bash is None:
-        return None
-    try:
-        proc = subprocess.run([bash, "-n"], input=data, capture_output=True, timeout=10,
-                              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode == 0:
-        return None
-    match = re.search(rb"line (\d+): (.+)", proc.stderr)
+    def __init__(self, path: Any, data: bytes, bom: bool) -> None:
+        import os
+
+        self._pid = 0
+        self._stderr = -1
+        self._copy = ""
+        bash = _which("bash")
+        self.available = bash is not None and hasattr(os, "posix_spawn")
+        if not self.available:
+            return
+        target = str(path)
+        try:
+            same = not bom and os.stat(target).st_size == len(data)
+        except OSError:
+            same = False
+        if not same:
+            import tempfile  # rare: a file with a BOM, or bytes not read from disk
+
+            handle, self._copy = tempfile.mkstemp(suffix=".sh", prefix="driftcheck-")
+            with os.fdopen(handle, "wb") as copy:
+                copy.write(data)
+            target = self._copy
+        read_end, write_end = os.pipe()
+        try:
+            self._pid = os.posix_spawn(bash, [bash, "-n", target], {"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+                                       file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                                                     (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                                                     (os.POSIX_SPAWN_DUP2, write_end, 2),
+                                                     (os.POSIX_SPAWN_CLOSE, read_end)])
+            self._stderr = read_end
+        except OSError:
+            self.available = False
+            os.close(read_end)
+            self._cleanup()
+        finally:
+            os.close(write_end)
+
+    def result(self) -> tuple[int, str] | None:
+        import os
+
+        if not self._pid:
+            return None
+        chunks = []
+        while True:
+            chunk = os.read(self._stderr, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(self._stderr)
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        self._cleanup()
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            return None
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 2:
+            self.available = False  # killed, or a bash that cannot run: no verdict
+            return None
+        return _first_error(b"".join(chunks))
+
+    def _cleanup(self) -> None:
+        import os
+
+        if self._copy:
+            try:
+                os.unlink(self._copy)
+            except OSError:
+                pass
+            self._copy = ""
+
+
+def _which(program: str) -> str | None:
+    """shutil.which without importing shutil."""
+    import os
+
+    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(directory or ".", program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _first_error(stderr: bytes) -> tuple[int, str] | None:
+    match = re.search(rb"line (\d+): (.+)", stderr)
     if match is None:
         return None
     message = match.group(2).decode("utf-8", "replace").strip()
@@ -209,12 +281,6 @@ def quoted_or_comment(script: Script, root: Any, at: int) -> bool:
 def misparse_why(name: str, misparse: Misparse) -> str:
     """Why a misparse keeps driftcheck from proving anything about `name` (bash itself accepts the text)."""
     return f"{misparse.why}, so driftcheck cannot tell how {name} is set there; {misparse.fix}"
-
-
-def bash_available() -> bool:
-    import shutil
-
-    return shutil.which("bash") is not None
 
 
 def error_regions(root: Any) -> list[tuple[int, int]]:
