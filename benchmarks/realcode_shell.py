@@ -59,6 +59,7 @@ for root, path, name in json.load(sys.stdin):
                     "span": [span.start_byte, span.end_byte] if span else None})
 print(json.dumps(out))
 """
+_WHICH = "import driftcheck, sys; print(driftcheck.__file__)"
 
 
 def bash_files(root: Path) -> list[Path]:
@@ -95,8 +96,9 @@ def top_level_names(data: bytes) -> list[str]:
 
 def run_worker(tree: Path, jobs: list[tuple[str, str, str]]) -> list[dict]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    # cwd=tree: `python -c` puts the working directory first on sys.path, before PYTHONPATH.
     proc = subprocess.run([sys.executable, "-c", _WORKER], input=json.dumps(jobs), capture_output=True, text=True,
-                          env=env, timeout=3600)
+                          env=env, cwd=tree, timeout=3600)
     if proc.returncode != 0:
         raise SystemExit(f"worker for {tree} failed:\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout)
@@ -138,6 +140,10 @@ def main() -> None:
             for name in top_level_names(path.read_bytes()):
                 jobs.append((str(root.resolve()), str(path.relative_to(root)), name))
     print(f"{len(jobs)} names in {len({(r, p) for r, p, _ in jobs})} files", flush=True)
+    for tree in (args.old, REPO):  # each worker must import its own tree
+        where = subprocess.run([sys.executable, "-c", _WHICH], capture_output=True, text=True, cwd=tree,
+                               env={**os.environ, "PYTHONPATH": str(tree)}).stdout.strip()
+        assert where.startswith(str(tree.resolve())), (tree, where)
     old = run_worker(args.old, jobs)
     new = run_worker(REPO, jobs)
     counts: Counter[str] = Counter()

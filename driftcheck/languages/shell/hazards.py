@@ -179,6 +179,9 @@ def _command(command: Any, name_node: Any, text: _Text, aliases_expand: bool, de
         raw = text.raw(name_node)
         if "/" in raw.split("$", 1)[0] or re.search(r"[^\\]/", raw.replace("${", "").split("}", 1)[-1]):
             return []  # a path: never a builtin or function of this shell
+        prefix = raw.split("$", 1)[0].replace('"', "").replace("'", "").replace("\\", "")
+        if prefix and not any(word.startswith(prefix) for word in BUILTINS | KEYWORDS):
+            return []  # `helper_"$x"`: a function of this file (its body is checked) or a program, never a builtin
         return [Hazard(at, f"the command name `{raw[:40]}` is computed at run time, so it may be `eval`, "
                        "`declare` or `read` and assign any variable; call the command by name")]
     if name in ("eval", "trap"):
@@ -200,7 +203,9 @@ def _command(command: Any, name_node: Any, text: _Text, aliases_expand: bool, de
         for i, s in enumerate(statics):
             if s == "-v" and (i + 1 >= len(statics) or statics[i + 1] is None):
                 return [Hazard(at, "`printf -v` into a computed name can assign any variable; name the variable")]
-            if s is None and i == 0:
+            if s is None and i == 0 and not _never_an_option(text.raw(words[0][0]) if len(words[0]) == 1 else
+                                                              text.data[words[0][0].start_byte:words[0][-1].end_byte]
+                                                              .decode("utf-8", "replace")):
                 return [Hazard(at, "`printf` with computed options may assign any variable (`-v`); write them "
                                "out")]
             if s is not None and s.startswith("-v") and len(s) > 2:
@@ -348,6 +353,12 @@ def _dynamic_names(command: Any, name: str, words: list[Any], text: _Text) -> li
             return [Hazard(command.start_byte, f"`{name}` of a computed name can change any variable; name the "
                            "variable")]
     return []
+
+
+def _never_an_option(raw: str) -> bool:
+    """A computed word whose literal part cannot occur in `-v` or `-vNAME` (`"$fmt\\n"`, `"%s: $x"`)."""
+    literal = re.sub(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|[\"']", "", raw)
+    return bool(re.search(r"[^A-Za-z0-9_-]", literal))
 
 
 def _aliases_can_expand(data: bytes) -> bool:

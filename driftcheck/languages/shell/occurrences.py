@@ -227,8 +227,21 @@ def _variable(script: Script, name: str, node: Any) -> tuple[str, str]:
     if parent.type == "unset_command" and any(
             script.text(c).startswith("-") and "f" in script.text(c) for c in parent.children[1:]):
         return "read", ""  # `unset -f NAME` removes a function
+    if _arithmetic(node):
+        return "unproven", (f"bash evaluates {name} here as arithmetic (and its value too), which can assign "
+                            f"variables; read it as \"${{{name}[i]}}\" outside arithmetic")
     return "unproven", (f"{name} is used here as {parent.type.replace('_', ' ')}, which may assign it; "
                         f"read it as \"${{{name}}}\"")
+
+
+def _arithmetic(node: Any) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type not in ("command", "program"):
+        if parent.type in ("arithmetic_expansion", "c_style_for_statement") or (
+                parent.type == "compound_statement" and parent.children and parent.children[0].type == "(("):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _command_name(script: Script, command: Any) -> str | None:
@@ -300,7 +313,7 @@ def _stops_between(script: Script, definition: Event, append: Event) -> str:
     node = definition.stmt.next_sibling
     while node is not None and node != append.stmt:
         if node.type not in ("comment", "function_definition", ";", "&", "\n") and not _plain_assignment(
-                script, node) and (errexit or _may_stop(script, node, functions)):
+                script, node) and _may_stop(script, node, functions, errexit):
             return (f"a command between the definition (line {script.line(definition.start)}) and this append may "
                     "stop the script (`exit`, `set -e`, a function that exits), so the append may never run; put "
                     "every key in the definition")
@@ -322,8 +335,10 @@ def _plain_assignment(script: Script, statement: Any) -> bool:
     return not re.search(rb"(readonly|-[A-Za-z]*r)[^\n;]*\b" + re.escape(name.encode()) + rb"\b", script.data)
 
 
-def _may_stop(script: Script, statement: Any, functions: frozenset[str]) -> bool:
-    """Whether a statement holds a command that can end the script (or one driftcheck cannot name)."""
+def _may_stop(script: Script, statement: Any, functions: frozenset[str], errexit: bool) -> bool:
+    """Whether a statement holds a command that the script's text makes end it: `exit`, a function
+    (it may exit), one driftcheck cannot name, or under `set -e` a builtin that can fail (`false`,
+    `test`). An external program failing is a run-time condition, like the script's inputs."""
     stack = [statement]
     while stack:
         node = stack.pop()
@@ -333,5 +348,51 @@ def _may_stop(script: Script, statement: Any, functions: frozenset[str]) -> bool
             name = _command_name(script, node)
             if name is None or name in _STOPPING or name in functions or "$" in name:
                 return True
+            if errexit and (name in BUILTINS or name in KEYWORDS) and name not in _NEVER_FAIL:
+                return True
+        elif errexit and node.type in ("test_command", "negated_command") or (
+                node.type == "compound_statement" and node.children and node.children[0].type == "(("):
+            return True
         stack.extend(node.children)
     return False
+
+
+# Builtins that succeed whatever their arguments (so `set -e` cannot stop the script there).
+_NEVER_FAIL = frozenset({"echo", ":", "true"})
+
+
+# Where a variable's value is evaluated as code or arithmetic, or copied on.
+_EVALUATING = frozenset({"arithmetic_expansion", "c_style_for_statement", "subscript", "variable_assignment",
+                         "command_name", "test_command", "declaration_command", "unset_command", "for_statement"})
+
+
+def _inert_holder(script: Script, holder: str, assignment: Any) -> bool:
+    """A variable whose value spells the list is harmless when its value is never run, evaluated
+    arithmetically or copied: every other mention is a plain `$V` handed to a program or `echo`."""
+    declaration = assignment.parent
+    if declaration is not None and declaration.type == "declaration_command" and any(
+            c.type == "word" and script.text(c).startswith("-") and "i" in script.text(c)
+            for c in declaration.children):
+        return False  # `declare -i V=...` evaluates the value at once
+    for start, end in spans(script, holder):
+        if assignment.start_byte <= start < assignment.end_byte:
+            continue
+        node = script.tree.root_node.descendant_for_byte_range(start, end)
+        if node.type != "variable_name" or node.parent is None or node.parent.type not in (
+                "simple_expansion", "expansion"):
+            if _by_context(script, holder, start, end, holders=False)[0] != "read" or node.type == "variable_name":
+                return False
+            continue
+        ancestor = node.parent.parent
+        while ancestor is not None and ancestor.type not in ("command", "program"):
+            if ancestor.type in _EVALUATING or (ancestor.type == "compound_statement" and ancestor.children
+                                                and ancestor.children[0].type == "(("):
+                return False
+            if ancestor.type == "expansion" and any(c.type == ":" for c in ancestor.children):
+                return False  # `${x:$V}`: an arithmetic offset
+            ancestor = ancestor.parent
+        if ancestor is None or ancestor.type != "command":
+            return False
+        if _command_role(script, holder, ancestor)[0] != "read" or _command_name(script, ancestor) == "let":
+            return False
+    return True
