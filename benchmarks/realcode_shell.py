@@ -148,6 +148,7 @@ def main() -> None:
     new = run_worker(REPO, jobs)
     counts: Counter[str] = Counter()
     lost: Counter[str] = Counter()
+    gained: Counter[str] = Counter()
     differ: list[str] = []
     lost_examples: dict[str, str] = {}
     sampled = checked = bash_wrong = 0
@@ -158,6 +159,8 @@ def main() -> None:
         counts["crash (new)"] += "crash" in after
         if "keys" in before and "keys" in after and before["keys"] != after["keys"]:
             differ.append(f"{path}:{name}: old {before['keys'][:6]} new {after['keys'][:6]}")
+        if "keys" not in before and "keys" in after:
+            gained[reason_class(before)] += 1
         if "keys" in before and "keys" not in after:
             reason = reason_class(after)
             lost[reason] += 1
@@ -184,6 +187,9 @@ def main() -> None:
     print(f"bash-checked sample: {checked} lists, {bash_wrong} wrong")
     for line in wrong_examples[:20]:
         print("  ", line)
+    print(f"refused before, read now: {sum(gained.values())}, by the old reason:")
+    for reason, count in gained.most_common():
+        print(f"  {count:5}  {reason}")
     print(f"read before, refused now: {sum(lost.values())}, by reason:")
     for reason, count in lost.most_common():
         print(f"  {count:5}  {reason}   e.g. {lost_examples[reason]}")

@@ -75,6 +75,8 @@ def occurrences(script: Script, name: str) -> list[Occurrence]:
     out: list[Occurrence] = []
     seen: dict[str, int] = {}
     for hazard in found:
+        if any(start <= hazard.offset < end for start, end in script.unparsed):
+            continue  # tree-sitter-bash misread it; `occurrences` judges that region from its text
         why = hazard.why
         if hazard.code is not None:  # static code: refuses only the names it spells
             from driftcheck.languages.shell.script import spelled

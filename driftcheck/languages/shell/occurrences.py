@@ -33,9 +33,11 @@ _INERT_BUILTINS = frozenset({"echo", "printf", "test", "[", ":", "true", "false"
 _ARITH_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
 # In a script tree-sitter could not parse: words that may define, change or rebind a variable.
 _REBINDING = re.compile(
-    rb"\b(eval|source|alias|enable|declare|typeset|local|export|readonly|read|mapfile|readarray|printf|unset|let|"
-    rb"getopts|wait|trap|builtin|command|function|shopt|set|coproc|select|for|exec)\b|\(\s*\)|(^|[\s;&|(])\.\s|"
-    rb"(^|[\n;&|({])\s*[\"']?\$|\$\{!|\(\(")
+    rb"\b(eval|source|alias|enable|trap|function|shopt|coproc)\b|\(\s*\)|(^|[\s;&|(])\.\s|"
+    rb"(^|[\n;&|({])\s*[\"']?\$|\$\{!|\(\(|"
+    # these assign only the names written after them: risky when a name may be computed
+    rb"\b(declare|typeset|local|export|readonly|read|mapfile|readarray|printf|unset|let|getopts|wait|builtin|"
+    rb"command)\b[^\n;|&]*[$`]")
 
 
 def spans(script: Script, name: str) -> list[tuple[int, int]]:
@@ -114,9 +116,15 @@ def _unparsed_why(script: Script, name: str, region: tuple[int, int], definition
         return _unparsed_message(script, region, "and the definition is inside it")
     if spelled(name).search(text):
         return _unparsed_message(script, region, f"and it spells {name}")
-    if _REBINDING.search(text):
+    if any(not _inside_test(text, m.start()) for m in _REBINDING.finditer(text)):
         return _unparsed_message(script, region, "and it may hold a command that changes variables")
     return ""  # provably cannot touch the list: read it anyway
+
+
+def _inside_test(text: bytes, at: int) -> bool:
+    """Whether `at` is inside a `[[ ... ]]` opened earlier on its line (`&& $x` there is a test, not a command)."""
+    line = text[text.rfind(b"\n", 0, at) + 1:at + 1]
+    return line.rfind(b"[[") > line.rfind(b"]]")
 
 
 def _unparsed_message(script: Script, region: tuple[int, int], reason: str) -> str:
@@ -369,6 +377,9 @@ _EVALUATING = frozenset({"arithmetic_expansion", "c_style_for_statement", "subsc
 def _inert_holder(script: Script, holder: str, assignment: Any) -> bool:
     """A variable whose value spells the list is harmless when its value is never run, evaluated
     arithmetically or copied: every other mention is a plain `$V` handed to a program or `echo`."""
+    if script.analysis_cache("namerefs", lambda: bool(re.search(
+            rb"\b(declare|typeset|local)\b[^\n;|&]*\s[-+][A-Za-z]*n", script.data))):
+        return False  # through a name reference the text can land in any variable
     declaration = assignment.parent
     if declaration is not None and declaration.type == "declaration_command" and any(
             c.type == "word" and script.text(c).startswith("-") and "i" in script.text(c)

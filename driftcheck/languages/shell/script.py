@@ -1003,6 +1003,8 @@ def _describe(node: Any, text: Any) -> str:
         return "after `!`"
     if kind == "redirected_statement":
         return "in a redirected statement"
+    if kind == "ERROR":
+        return "in code tree-sitter-bash (driftcheck's parser) cannot parse, although bash accepts it"
     if kind in ("command_substitution", "process_substitution"):
         return f"inside a {kind.replace('_', ' ')} (a subshell)"
     return f"inside a {kind.replace('_', ' ')}"
