@@ -615,10 +615,12 @@ def test_crlf_and_bom_are_preserved_bash(tmp_path: Path) -> None:
     before, after, _, _ = SH_CASES["string-one-line"]
     before, after = before + "  # keep in sync", after + "  # keep in sync"
     crlf = lambda s: s.replace("\n", "\r\n").encode()  # noqa: E731
-    root = make_repo(tmp_path, {SH_PATH: b"\xef\xbb\xbf" + crlf(SH_PREFIX + before + SH_SUFFIX)})
+    # No `}` at a line end: with CRLF bash reads `}\r` as a word and rejects the file (DC101).
+    suffix = "\n# (BYOK_STRIP_KEYS=\"OLD_KEY\" in this comment is documentation, not a definition.)\n"
+    root = make_repo(tmp_path, {SH_PATH: b"\xef\xbb\xbf" + crlf(SH_PREFIX + before + suffix)})
     code, out, err = run("fix", "--root", str(root))
     assert (code, err) == (0, ""), err
-    assert (root / SH_PATH).read_bytes() == b"\xef\xbb\xbf" + crlf(SH_PREFIX + after + SH_SUFFIX)
+    assert (root / SH_PATH).read_bytes() == b"\xef\xbb\xbf" + crlf(SH_PREFIX + after + suffix)
 
 
 def test_a_rewrite_that_would_not_read_back_is_refused(tmp_path: Path) -> None:

@@ -296,7 +296,15 @@ def _function_names(script: Script) -> frozenset[str]:
     from driftcheck.languages.shell.hazards import query
 
     names = QueryCursor(query()).captures(script.tree.root_node).get("function", [])
-    return frozenset(script.static_text(n.start_byte, n.end_byte) or script.text(n) for n in names)
+    found = {script.static_text(n.start_byte, n.end_byte) or script.text(n) for n in names}
+    # Functions defined in text that `eval` or `trap` run are not in the tree: every word that looks like a
+    # function name anywhere in the file counts too (a superset only refuses more).
+    found.update(m.group(1 if m.group(1) else 2).decode("utf-8", "replace").strip("'\"")
+                 for m in _FUNCTION_TEXT.finditer(script.data))
+    return frozenset(found)
+
+
+_FUNCTION_TEXT = re.compile(rb"\bfunction\s+([^\s(){};&|]+)|([A-Za-z_][\w:.@+-]*)\s*\(\s*\)")
 
 
 def _in_test(node: Any) -> bool:

@@ -944,13 +944,15 @@ class Script:
     def other_comments(self, attached: list[Comment]) -> list[Comment]:
         """Every other comment carrying `driftcheck:` (the driver reports them as unattached, DC006)."""
         root = self.tree.root_node
-        seen = {(c.line, c.column) for c in attached}
+        seen = {(c.line, c.column - 1) for c in attached}
         found: list[Comment] = []
         at = self.data.find(b"driftcheck:")
         while at != -1:
             node = root.descendant_for_byte_range(at, at + 11)
             if node is not None and node.type == "comment":
-                comment = self._comment(node)
+                row, col = node.start_point  # DC006 points at the `#` itself
+                comment = Comment(self.text(node)[1:], self.source.display, row + 1,
+                                  self.source.point_column(row, col))
                 if (comment.line, comment.column) not in seen:
                     seen.add((comment.line, comment.column))
                     found.append(comment)

@@ -59,7 +59,7 @@ class BashVerdict:
     itself so the two run side by side; `result()` is the first error bash reports, or None.
 
     os.posix_spawn, not subprocess: importing subprocess costs more than the whole bash run. bash
-    reads the file itself when its bytes on disk are the ones being checked, else a private copy.
+    reads the file itself when its bytes on disk are the ones being checked, else a pipe.
     """
 
     def __init__(self, path: Any, data: bytes, bom: bool) -> None:
@@ -67,37 +67,45 @@ class BashVerdict:
 
         self._pid = 0
         self._stderr = -1
-        self._copy = ""
         bash = _which("bash")
         self.available = bash is not None and hasattr(os, "posix_spawn")
         if not self.available:
             return
         target = str(path)
-        try:
-            same = not bom and os.stat(target).st_size == len(data)
+        try:  # bytes not read from this path (a rewrite being checked, --base) go through the pipe
+            with open(target, "rb") as handle:
+                same = not bom and handle.read(len(data) + 1) == data
         except OSError:
             same = False
-        if not same:
-            import tempfile  # rare: a file with a BOM, or bytes not read from disk
-
-            handle, self._copy = tempfile.mkstemp(suffix=".sh", prefix="driftcheck-")
-            with os.fdopen(handle, "wb") as copy:
-                copy.write(data)
-            target = self._copy
         read_end, write_end = os.pipe()
+        source_end = feed_end = -1
+        if not same:  # rare: a file with a BOM, or bytes not read from disk: bash reads them from a pipe
+            source_end, feed_end = os.pipe()
         try:
-            self._pid = os.posix_spawn(bash, [bash, "-n", target], {"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
-                                       file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                                                     (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                                                     (os.POSIX_SPAWN_DUP2, write_end, 2),
-                                                     (os.POSIX_SPAWN_CLOSE, read_end)])
+            stdin = (os.POSIX_SPAWN_DUP2, source_end, 0) if not same else (
+                os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)
+            argv = [bash, "-n"] + ([target] if same else [])
+            actions = [stdin, (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                       (os.POSIX_SPAWN_DUP2, write_end, 2), (os.POSIX_SPAWN_CLOSE, read_end)]
+            if not same:
+                actions.append((os.POSIX_SPAWN_CLOSE, feed_end))
+            self._pid = os.posix_spawn(bash, argv, {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, file_actions=actions)
             self._stderr = read_end
         except OSError:
             self.available = False
             os.close(read_end)
-            self._cleanup()
         finally:
             os.close(write_end)
+            if not same:
+                os.close(source_end)
+        if not same:
+            try:
+                if self._pid:
+                    _write_all(feed_end, data)
+            except OSError:  # bash stopped reading (a syntax error): its verdict is on stderr
+                pass
+            finally:
+                os.close(feed_end)
 
     def result(self) -> tuple[int, str] | None:
         import os
@@ -113,7 +121,6 @@ class BashVerdict:
         os.close(self._stderr)
         _, status = os.waitpid(self._pid, 0)
         self._pid = 0
-        self._cleanup()
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
             return None
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 2:
@@ -121,15 +128,13 @@ class BashVerdict:
             return None
         return _first_error(b"".join(chunks))
 
-    def _cleanup(self) -> None:
-        import os
 
-        if self._copy:
-            try:
-                os.unlink(self._copy)
-            except OSError:
-                pass
-            self._copy = ""
+def _write_all(fd: int, data: bytes) -> None:
+    import os
+
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _which(program: str) -> str | None:

@@ -71,6 +71,8 @@ CHANGES = [
     "v=N; : ${!v:=X}", "source <(echo 'N+=\" X\"')", ". /dev/stdin <<< 'N=X'", "c=(eval 'N=X'); \"${c[@]}\"",
     "c=declare; $c N=X", "c=unset; $c N", "a=NA; b=ME; eval \"LIST_KEYS=X\"", "let \"N=1\"",
     "x=N; eval \"$x\"+=\\ X",
+    "eval 'foo() { [[ $1 -eq 0 ]]; }'; foo N=5", "x='N=5'; [[ $x -eq 0 ]]", "declare -n r=X; r='N=1'; (( X ))",
+    "f() { declare \"$1=X\"; }; f N", "f() { declare -g \"$1=X\"; }; f N", "f() { (( $1 = 7 )); }; f N",
     # appends, and what may stop the script before one
     "exit 0; N+=' C'", "set -e; false; N+=' C'", "N+=' C'; exit 0", "f() { exit 0; }; f; N+=' C'",
     "readonly N; N+=' C'", "shopt -s lastpipe; echo X | read -r N",
