@@ -18,7 +18,7 @@ from driftcheck.languages.typescript.syntax import NotStatic, identifier, litera
 # when driftcheck's allowlisted reads (`${X}`, `X.hasOwnProperty(k)`) touch it.
 PROTOTYPE_METHODS = frozenset({"toString", "valueOf", "toLocaleString", "hasOwnProperty", "isPrototypeOf",
                                "propertyIsEnumerable", "constructor", "__defineGetter__", "__defineSetter__",
-                               "__lookupGetter__", "__lookupSetter__", "__proto__"})
+                               "__lookupGetter__", "__lookupSetter__", "__proto__", "toJSON"})
 _MAX_INDEX = 2**32 - 2
 
 

@@ -42,6 +42,8 @@ _READERS = {"Object.keys": "prim", "Object.getOwnPropertyNames": "prim", "Object
 _GLOBALS_USED = ("Object", "Array", "JSON", "String", "Boolean", "Set", "Map")
 _COMPARISONS = frozenset({"===", "!==", "==", "!=", "<", ">", "<=", ">=", "instanceof", "+", "-", "*", "/"})
 _ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment_expression"})
+# Properties that lead from a value to its prototype: writing there changes what `.includes` etc. do.
+_PROTOTYPE_LINKS = frozenset({"__proto__", "constructor", "prototype"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class Classifier:
             name = text(self.data, prop)
             if prop.type == "private_property_identifier":
                 return fail(f"{shown}.{name} is not a known read")
+            if name in _PROTOTYPE_LINKS:
+                return fail(f"`{shown}.{name}` reaches the prototype, whose methods every read relies on")
             if _written(parent):
                 return fail(f"`{shown}.{name}` is assigned or deleted here; put the value in the declaration")
             grand = parent.parent
@@ -120,6 +124,11 @@ class Classifier:
             if grand.type == "call_expression" and grand.child_by_field_name("function") == parent:
                 return fail(f"`{shown}[...](...)` calls a method chosen at run time")
             index = parent.child_by_field_name("index")
+            if index is not None and index.type == "string" and text(self.data, index)[1:-1] in _PROTOTYPE_LINKS:
+                return fail(f"`{shown}[...]` reaches the prototype, whose methods every read relies on")
+            if index is not None and index.type not in ("string", "number") and _written_through(parent):
+                return fail(f"`{shown}[...]` with a computed key may be the prototype (`__proto__`), and it is "
+                            "written through here")
             return self._use(parent, self._index(depth, index), verdict)
         if kind == "arguments":
             return self._argument(parent.parent, node, depth, verdict, shown)
@@ -333,6 +342,17 @@ class Classifier:
     def _shown(self, node: Any) -> str:
         shown = text(self.data, node).split("\n", 1)[0]
         return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _written_through(node: Any) -> bool:
+    """Is a property of this value assigned or deleted right here (`v.x = 1`, `delete v.x`)?"""
+    parent = node.parent
+    while parent is not None and parent.type in TRANSPARENT:
+        node, parent = parent, parent.parent
+    if parent is None or parent.type not in ("member_expression", "subscript_expression") or \
+            parent.child_by_field_name("object") != node:
+        return False
+    return _written(parent)
 
 
 def _written(node: Any) -> bool:

@@ -86,6 +86,11 @@ def test_key_positions_are_the_literals(tmp_path: Path) -> None:
      "DC104", 3),
     ('const KEYS = [{ envVar: "A" }];\nKEYS.forEach((p) => { p.envVar = "B"; });\n', "KEYS[].envVar", "DC104", 2),
     ('const KEYS = ["A"];\neval("KEYS.push(1)");\n', "KEYS", "DC104", 2),
+    ('const KEYS = ["A"];\nKEYS.__proto__.includes = function () { this.push("B"); };\n', "KEYS", "DC104", 2),
+    ('const KEYS = ["A"];\nKEYS.constructor.prototype.at = () => 1;\n', "KEYS", "DC104", 2),
+    ('const KEYS = { A: 1 };\nKEYS["__proto__"].x = 1;\n', "KEYS", "DC104", 2),
+    ('const KEYS = { A: 1 };\nKEYS[k].x = 1;\n', "KEYS", "DC104", 2),
+    ('const KEYS = [{ envVar: "A", toJSON() { KEYS.pop(); } }];\n', "KEYS[].envVar", "DC102", 1),
     ('const KEYS = ["A";\n', "KEYS", "DC101", 1),
 ])
 def test_refusals(tmp_path: Path, text: str, symbol: str, code: str, line: int) -> None:

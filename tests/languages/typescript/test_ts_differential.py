@@ -33,8 +33,8 @@ _TEMPLATE_ONLY = ["\n", "\r\n", "\r", "'", '"', "$ {", "\\${x}"]
 _QUOTED_ONLY = {'"': ["'", "`", "${x}"], "'": ['"', "`", "${x}"]}
 
 
-def _string(rng: random.Random) -> str:
-    quote = rng.choice(['"', "'", "`"])
+def _string(rng: random.Random, quotes: str = "\"'`") -> str:
+    quote = rng.choice(quotes)
     pool = _COMMON + (_TEMPLATE_ONLY if quote == "`" else _QUOTED_ONLY[quote])
     body = "".join(rng.choice(pool) for _ in range(rng.randint(0, 5)))
     return quote + body + quote
@@ -48,7 +48,7 @@ def _key(rng: random.Random) -> str:
         return rng.choice(["0", "1", "7", "10", "42", "4294967294", "4294967295", "9007199254740992"])
     if form == 2:
         return "[" + _string(rng) + "]"
-    return _string(rng)
+    return _string(rng, "\"'")  # a template is no property name
 
 
 def _wrap(rng: random.Random, value: str, ts: bool) -> str:
