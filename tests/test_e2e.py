@@ -31,7 +31,9 @@ from driftcheck.cli import main
 from driftcheck.e2e.arms import ARM_NAMES, build_arm
 from driftcheck.e2e.redact import Redactor
 from driftcheck.e2e.report import StepPrinter
-from driftcheck.e2e.runner import Interrupted, RunConfig, Runner, StepError, split_keys
+from driftcheck.e2e.client import StepError
+from driftcheck.e2e.lifecycle import RunConfig, Runner, split_keys
+from driftcheck.e2e.signals import Interrupted
 from repogen import CANONICAL_KEYS
 
 KEYS = list(CANONICAL_KEYS)  # the 23 fixture keys, defined once in benchmarks/repogen.py
@@ -288,7 +290,7 @@ def test_unreachable_platform_is_exit_2(repo: Path, capsys: pytest.CaptureFixtur
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
     monkeypatch.setenv("DRIFTCHECK_ADMIN_TOKEN", TOKEN)
-    monkeypatch.setattr("driftcheck.e2e.runner.RETRY_DELAYS", (0.0, 0.0, 0.0))
+    monkeypatch.setattr("driftcheck.e2e.client.RETRY_DELAYS", (0.0, 0.0, 0.0))
     code, out, err = run_cli(["--root", str(repo), "--platform-url", f"http://127.0.0.1:{port}",
                               "--arm", "platform", "--timeout", "2"], capsys)
     assert code == 2

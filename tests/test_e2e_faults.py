@@ -38,18 +38,18 @@ from driftcheck.cli import main, make_options
 from driftcheck.e2e.arms import ARM_NAMES, Arm, build_arm
 from driftcheck.e2e.redact import Redactor
 from driftcheck.e2e.report import RunReport, StepPrinter, StepResult, render_json, render_junit
-from driftcheck.e2e.runner import (
-    IDEMPOTENT,
+from driftcheck.e2e.client import IDEMPOTENT
+from driftcheck.e2e.lifecycle import (
     NAME_PREFIX,
     PROBE_ALLOWED_KEY,
     STEP_NAMES,
     RunConfig,
     RunOutcome,
     Runner,
-    normalise,
-    run_gate,
     split_keys,
 )
+from driftcheck.gate import gate as run_gate
+from driftcheck.platform.keys import canonical_key as normalise
 from driftcheck.platform import start_platform
 from driftcheck.platform.faults import (
     FAULT_KINDS,
@@ -546,7 +546,7 @@ def test_cli_exit_4_lists_exactly_what_a_persistent_delete_fault_left(
     repo = make_repo(tmp_path / "repo")
     monkeypatch.setenv("DRIFTCHECK_ADMIN_TOKEN", TOKEN)
     monkeypatch.setenv("E2E_GOOGLE_API_KEY", "AIza-faults-" + "5e8f1c3a0b7d2e9f")
-    monkeypatch.setattr("driftcheck.e2e.runner.RETRY_DELAYS", (0.0, 0.0, 0.0))
+    monkeypatch.setattr("driftcheck.e2e.client.RETRY_DELAYS", (0.0, 0.0, 0.0))
     proxy.set_rules(parse_plan("DELETE /workspaces/*#2x4=reset;GET /workspaces/*/secrets#1=5xx:502"))
     summary_path = tmp_path / "s.json"
     code = main(["e2e", "--root", str(repo), "--platform-url", proxy.url, "--arm", "google", "--timeout", "2",

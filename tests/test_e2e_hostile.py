@@ -318,7 +318,7 @@ def test_a_create_error_echoing_the_request_is_withheld(upstream: RunningPlatfor
     hostility = Hostility("create", encoding, "text")
     outputs = run_against(upstream, repo, tmp_path, capsys, hostility, "--no-probe")
     assert_nothing_leaked(outputs, hostility)
-    assert f"[FAIL] 3 create parent workspace" in outputs.out
+    assert "[FAIL] 3 create parent workspace" in outputs.out
     assert f"POST /workspaces: HTTP 500: {WITHHELD_BODY}" in outputs.out
 
 

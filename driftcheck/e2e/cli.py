@@ -4,26 +4,35 @@ Exit codes: 0 passed; 1 the gate found drift, a step failed, or the run was
 interrupted (SIGINT/SIGTERM — teardown still runs); 2 usage, configuration or
 environment error (including a check that could not decide); 4 teardown left
 workspaces behind, which wins over every other outcome.
+
+`e2e` takes exactly the options of `check` (`--root --config --source --mirror
+--contract --format --output`) plus its own; an unknown option is click's usage error
+(exit 2, nothing started). `--output FILE` gets the check's report in `--format`, in
+every outcome. Everything printed or written goes through the run's `StepPrinter`
+(the redaction choke point, `report.py`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from driftcheck.cli import check_options, make_options, use_color
+from driftcheck.cli import check_options, make_options, output_options, use_color
+from driftcheck.config import CheckOptions
 from driftcheck.e2e.arms import ARM_NAMES, ArmError, arm_names, build_arm
-from driftcheck.e2e.redact import MIN_SECRET_LENGTH, Redactor
+from driftcheck.e2e.redact import MIN_SECRET_LENGTH, WITHHELD, Redactor
 from driftcheck.e2e.report import (
     EXIT_ERROR,
     EXIT_FAILED,
     EXIT_LEAKED,
     RunReport,
     StepPrinter,
+    StepResult,
     render_json,
     render_junit,
     withheld_json,
@@ -31,7 +40,8 @@ from driftcheck.e2e.report import (
 )
 
 if TYPE_CHECKING:
-    from driftcheck.e2e.runner import SignalGuard
+    from driftcheck.e2e.signals import SignalGuard
+    from driftcheck.gate import Gate
 
 DEFAULT_TOKEN_ENV = "DRIFTCHECK_ADMIN_TOKEN"
 DEFAULT_TIMEOUT = 30.0
@@ -39,6 +49,7 @@ DEFAULT_TIMEOUT = 30.0
 
 @click.command("e2e")
 @check_options
+@output_options
 @click.option("--platform-url", metavar="URL", default=None,
               help="Base URL of the platform to exercise (or use --local).")
 @click.option("--local", is_flag=True,
@@ -59,48 +70,85 @@ DEFAULT_TIMEOUT = 30.0
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
               metavar="SECONDS", help="Timeout of each HTTP request.")
 def e2e(root: Path, config: Path | None, source: str | None, mirrors: tuple[str, ...], contracts: tuple[str, ...],
-        platform_url: str | None, local: bool, admin_token_env: str, mode: str, arm: str | None,
-        json_path: Path | None, junit_path: Path | None, no_probe: bool, timeout: float) -> None:
+        fmt: str, output: Path | None, platform_url: str | None, local: bool, admin_token_env: str, mode: str,
+        arm: str | None, json_path: Path | None, junit_path: Path | None, no_probe: bool, timeout: float) -> None:
     """Run the byok provisioning lifecycle against a platform, gated by the check.
 
     Exit 0 passed, 1 drift or a failed step, 2 usage/configuration/environment
     error, 4 teardown left workspaces behind.
     """
-    sys.exit(run_e2e(root=root, config=config, source=source, mirrors=mirrors, contracts=contracts,
+    sys.exit(run_e2e(options=make_options(root, config, source, mirrors, contracts), fmt=fmt, output=output,
                      platform_url=platform_url, local=local, admin_token_env=admin_token_env, mode=mode, arm=arm,
                      json_path=json_path, junit_path=junit_path, probe=not no_probe, timeout=timeout))
 
 
-def run_e2e(*, root: Path, config: Path | None, source: str | None, mirrors: tuple[str, ...],
-            contracts: tuple[str, ...], platform_url: str | None, local: bool, admin_token_env: str, mode: str,
-            arm: str | None, json_path: Path | None, junit_path: Path | None, probe: bool, timeout: float) -> int:
+class _CheckReport:
+    """`--output`: the check's report in `--format`, written once, whatever the outcome."""
+
+    def __init__(self, options: CheckOptions, fmt: str, output: Path | None) -> None:
+        self.options, self.fmt, self.output = options, fmt, output
+        self.done = False
+
+    def publish(self, printer: StepPrinter, verdict: Gate | None) -> str | None:
+        """Write the report to --output, or to stderr when the check failed; an error message, or None."""
+        from driftcheck.report import render
+
+        if self.done:
+            return None
+        self.done = True
+        if self.output is None and (verdict is None or verdict.result.exit_code == 0):
+            return None
+        if verdict is None:  # the run stopped before the gate (a usage error): the file still tells the check
+            from driftcheck.gate import gate
+
+            verdict = gate(self.options)
+        color = self.output is None and self.fmt == "text" and use_color(sys.stderr)
+        text = render(verdict.result, self.fmt, color=color, root=str(self.options.root))
+        if self.output is None:
+            printer.error(text.rstrip("\n"))
+            return None
+        return printer.write_file(self.output, text, f"driftcheck: report {WITHHELD}\n")
+
+
+def run_e2e(*, options: CheckOptions, fmt: str = "text", output: Path | None = None, platform_url: str | None,
+            local: bool, admin_token_env: str, mode: str, arm: str | None, json_path: Path | None,
+            junit_path: Path | None, probe: bool, timeout: float) -> int:
     """The whole command; returns the exit code. Signals become `Interrupted` for its duration."""
-    from driftcheck.e2e.runner import Interrupted, SignalGuard
+    from driftcheck.e2e.signals import Interrupted, SignalGuard, signal_name
 
     guard = SignalGuard()
     guard.install()
     redactor = Redactor()
     printer = StepPrinter(redactor)
     report = RunReport(platform_url=None, mode=mode)
+    check_report = _CheckReport(options, fmt, output)
     try:
         try:
-            code = _run(report, redactor, printer, guard, root=root, config=config, source=source, mirrors=mirrors,
-                        contracts=contracts, platform_url=platform_url, local=local,
-                        admin_token_env=admin_token_env, arm=arm, probe=probe, timeout=timeout,
-                        report_paths=(("--json", json_path), ("--junit", junit_path)))
+            code = _run(report, redactor, printer, guard, check_report, options=options, platform_url=platform_url,
+                        local=local, admin_token_env=admin_token_env, arm=arm, probe=probe, timeout=timeout,
+                        report_paths=(("--json", json_path), ("--junit", junit_path), ("--output", output)))
         except (Interrupted, KeyboardInterrupt) as exc:
             # Outside the runner (which handles signals itself while workspaces exist): during the gate,
             # while the local platform starts or stops.
-            name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            name = signal_name(exc)
             report.interrupted = report.interrupted or name
             report.message = f"interrupted by {name}" + ("" if report.arms else
                                                          " before the lifecycle started; nothing was created")
             printer.error(f"driftcheck e2e: {report.message}")
             code = EXIT_LEAKED if report.leaked else EXIT_FAILED
+        except ImportError as exc:  # a dependency missing from this installation: say which, and how to fix it
+            report.message = missing_dependency(exc)
+            printer.error(f"driftcheck e2e: error: {report.message}")
+            code = EXIT_ERROR
+        except Exception as exc:  # noqa: BLE001 — a bug: teardown has run; its text may quote a server, so
+            # it goes out through the printer (redaction), not through the CLI's generic handler
+            report.message = f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            printer.error(f"driftcheck e2e: {report.message}; please report it")
+            code = EXIT_LEAKED if report.leaked else EXIT_ERROR
         report.exit_code = code
         try:
             with guard.protect():  # the reports are written whole, whatever arrives now
-                code = _finish(report, redactor, printer, json_path, junit_path)
+                code = _finish(report, redactor, printer, check_report, json_path, junit_path)
         except Interrupted:
             pass  # the run is over and reported; its exit code stands
         return code
@@ -108,11 +156,17 @@ def run_e2e(*, root: Path, config: Path | None, source: str | None, mirrors: tup
         guard.restore()
 
 
-def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: SignalGuard, *, root: Path,
-         config: Path | None, source: str | None, mirrors: tuple[str, ...], contracts: tuple[str, ...],
-         platform_url: str | None, local: bool, admin_token_env: str, arm: str | None, probe: bool,
-         timeout: float, report_paths: tuple[tuple[str, Path | None], ...]) -> int:
-    from driftcheck.e2e.runner import Interrupted, RunConfig, Runner, run_gate
+def missing_dependency(exc: ImportError) -> str:
+    """One line for a module this installation lacks, naming the command that installs it."""
+    from driftcheck.platform.server import missing_dependency as platform_missing
+
+    return platform_missing(exc)
+
+
+def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: SignalGuard, check_report: _CheckReport,
+         *, options: CheckOptions, platform_url: str | None, local: bool, admin_token_env: str, arm: str | None,
+         probe: bool, timeout: float, report_paths: tuple[tuple[str, Path | None], ...]) -> int:
+    from driftcheck.e2e.signals import Interrupted
 
     env = os.environ
 
@@ -158,24 +212,25 @@ def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: Sig
             redactor.add(value)
 
     # -- step 1: the gate --------------------------------------------------------------------------
-    options = make_options(root, config, source, mirrors, contracts)
-    gate = run_gate(options)
-    report.gate = gate.step
-    gate.step.message = redactor.scrub(gate.step.message)
-    if gate.exit_code != 0:
-        if gate.result.exit_code != 0:
-            from driftcheck.report import render
+    from driftcheck.gate import gate as run_gate
 
-            text = render(gate.result, "text", color=use_color(sys.stderr), root=str(root))
-            printer.error(text.rstrip("\n"))
-        printer.step(gate.step)
-        report.message = gate.step.message
+    started = time.monotonic()
+    gate = run_gate(options)
+    report.gate = _gate_step(gate, time.monotonic() - started)
+    report.gate.message = redactor.scrub(report.gate.message)
+    error = check_report.publish(printer, gate)
+    if error:
+        return usage(error)
+    printer.step(report.gate)
+    if gate.exit_code != 0:
+        report.message = report.gate.message
         return gate.exit_code
-    printer.step(gate.step)
     assert gate.source_ref is not None
 
     # -- the platform and the client -----------------------------------------------------------------
     import httpx
+
+    from driftcheck.e2e.lifecycle import RunConfig, Runner
 
     running = None
     if local:
@@ -213,10 +268,28 @@ def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: Sig
     return outcome.exit_code
 
 
-def _finish(report: RunReport, redactor: Redactor, printer: StepPrinter, json_path: Path | None,
-            junit_path: Path | None) -> int:
+def _gate_step(gate: Gate, duration: float) -> StepResult:
+    if gate.exit_code == 0:
+        return StepResult(1, "gate", "passed", duration, f"{gate.contract} in sync; the source list "
+                                                         f"{gate.source_ref} holds {len(gate.blocked)} key(s)")
+    if gate.result.exit_code != 0:
+        return StepResult(1, "gate", "failed", duration, f"{gate.reason} (exit {gate.exit_code}); no request was made")
+    return StepResult(1, "gate", "failed", duration, gate.reason)
+
+
+def _finish(report: RunReport, redactor: Redactor, printer: StepPrinter, check_report: _CheckReport,
+            json_path: Path | None, junit_path: Path | None) -> int:
     """Write the reports, print the verdict; a report that cannot be written is exit 2 (unless 4)."""
     code = report.exit_code
+    if not check_report.done:
+        try:
+            error = check_report.publish(printer, None)
+        except Exception as exc:  # noqa: BLE001 — the run's outcome stands; say why the file is missing
+            error = f"cannot write --output {check_report.output}: {type(exc).__name__}"
+        if error:
+            printer.error(f"driftcheck e2e: error: {error}")
+            if code != EXIT_LEAKED:
+                code = report.exit_code = EXIT_ERROR
     for path, render, withheld in ((json_path, render_json, withheld_json),
                                    (junit_path, render_junit, withheld_junit)):
         if path is None:

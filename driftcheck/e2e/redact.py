@@ -40,6 +40,8 @@ _JSON_ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))')
 _X_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
 _SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _INVISIBLE = frozenset({"Cf", "Zs", "Zl", "Zp", "Cc"})
+_ASCII_INVISIBLE = {c: None for c in (*range(0x21), 0x7F)}  # controls and the space
+_ANCHOR = 4  # every FRAGMENT-long run of a secret holds one of its 4-grams at a multiple of 4
 
 
 def _json_unescape(text: str) -> str:
@@ -76,6 +78,8 @@ _DECODERS = (_json_unescape, _x_unescape, _percent, _percent_plus, _html, _nfkc)
 def normalise(text: str) -> str:
     """Compatibility forms folded (fullwidth letters), invisible characters and whitespace dropped,
     case folded: what is left is what a reader would read."""
+    if text.isascii():  # the common case, in C
+        return text.translate(_ASCII_INVISIBLE).lower()
     folded = unicodedata.normalize("NFKC", text)
     return "".join(c for c in folded if unicodedata.category(c) not in _INVISIBLE).casefold()
 
@@ -99,7 +103,9 @@ class Redactor:
     """The secret values of one run; `scrub(text)` withholds any text that reveals one."""
 
     def __init__(self, values: list[str] | tuple[str, ...] = ()) -> None:
-        self._windows: set[str] = set()  # every FRAGMENT-long run of every normalised secret
+        # Normalised secrets by their 4-grams at offsets 0, 4, 8, ...: a text holding FRAGMENT characters
+        # of a secret holds one of these, so str.find (in C) finds the few places worth comparing.
+        self._anchors: dict[str, list[tuple[str, int]]] = {}
         self._whole: set[str] = set()  # secrets shorter than FRAGMENT (settings read from the environment)
         for value in values:
             self.add(value)
@@ -113,21 +119,37 @@ class Redactor:
             if form:
                 self._whole.add(form)
             return
-        self._windows.update(form[i:i + FRAGMENT] for i in range(len(form) - FRAGMENT + 1))
+        for offset in range(0, len(form) - _ANCHOR + 1, _ANCHOR):
+            places = self._anchors.setdefault(form[offset:offset + _ANCHOR], [])
+            if (form, offset) not in places:
+                places.append((form, offset))
 
     def leaks(self, text: str) -> bool:
         """True when any decoded form of `text` holds a secret, or a long enough piece of one."""
-        if not text or not (self._windows or self._whole):
+        if not text or not (self._anchors or self._whole):
             return False
         forms = decoded_forms(text)
         if forms is None:
             return True
-        for form in forms:
-            if any(whole in form for whole in self._whole):
-                return True
-            windows = self._windows
-            if any(form[i:i + FRAGMENT] in windows for i in range(len(form) - FRAGMENT + 1)):
-                return True
+        return any(any(whole in form for whole in self._whole) or self._holds_fragment(form) for form in forms)
+
+    def _holds_fragment(self, form: str) -> bool:
+        for anchor, places in self._anchors.items():
+            at = form.find(anchor)
+            while at != -1:
+                for secret, offset in places:
+                    # Grow the match around the anchor, both ways, as far as text and secret agree.
+                    left = 0
+                    while left < offset and left < at and form[at - left - 1] == secret[offset - left - 1]:
+                        left += 1
+                    right = 0
+                    tail, secret_tail = at + _ANCHOR, offset + _ANCHOR
+                    while (secret_tail + right < len(secret) and tail + right < len(form)
+                           and form[tail + right] == secret[secret_tail + right]):
+                        right += 1
+                    if left + _ANCHOR + right >= FRAGMENT:
+                        return True
+                at = form.find(anchor, at + 1)
         return False
 
     def scrub(self, text: str, withheld: str = WITHHELD) -> str:

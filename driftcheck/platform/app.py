@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from driftcheck.platform.keys import MAX_KEY_LENGTH, normalise_key
+from driftcheck.platform.keys import MAX_KEY_LENGTH, canonical_key, normalise_key
 from driftcheck.platform.store import (
     MODES,
     BillingMode,
@@ -370,7 +370,7 @@ def build_app(blocked_keys: frozenset[str], token: str, db_path: str = ":memory:
 
 
 def create_app(store: Store, blocked_keys: frozenset[str], token: str) -> Starlette:
-    blocked = frozenset(k.strip().upper() for k in blocked_keys)
+    blocked = frozenset(canonical_key(k) for k in blocked_keys)
 
     async def create_workspace(request: Request) -> Response:
         body = await _json_object(request)

@@ -15,18 +15,24 @@ from pathlib import Path
 from driftcheck.config import DEFAULT_SOURCE
 from driftcheck.model import ExtractedList, Finding, ListRef
 
-__all__ = ["DEFAULT_SOURCE", "MAX_KEY_LENGTH", "load_blocked_keys", "normalise_key", "parse_key_list"]
+__all__ = ["DEFAULT_SOURCE", "MAX_KEY_LENGTH", "canonical_key", "load_blocked_keys", "normalise_key",
+           "parse_key_list"]
 
 MAX_KEY_LENGTH = 256
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def canonical_key(raw: str) -> str:
+    """A key name as the platform compares it: trimmed, upper-cased. The one definition, shared by the
+    platform's gate and the e2e runner (which must split and verify keys exactly as the server does)."""
+    return raw.strip().upper()
+
+
 def normalise_key(raw: str) -> str | None:
-    """The stored form of a key name (trimmed, upper-cased), or None when it is not a valid name."""
-    name = raw.strip()
-    if not name or len(name) > MAX_KEY_LENGTH or not _NAME.fullmatch(name):
+    """The stored form of a key name (`canonical_key`), or None when it is not a valid name."""
+    if len(raw.strip()) > MAX_KEY_LENGTH or not _NAME.fullmatch(raw.strip()):
         return None
-    return name.upper()
+    return canonical_key(raw)
 
 
 def parse_key_list(text: str) -> tuple[frozenset[str], list[str]]:

@@ -31,6 +31,18 @@ class PlatformError(Exception):
     """The platform cannot start: missing dependencies, bad database, port in use."""
 
 
+# The installable requirement of each third-party module the platform and the e2e runner import.
+_REQUIREMENTS = {"httpx": "httpx>=0.27", "starlette": "starlette>=0.37", "uvicorn": "uvicorn>=0.29"}
+
+
+def missing_dependency(exc: ImportError) -> str:
+    """One line for a module this installation lacks, naming the command that installs it."""
+    top = (exc.name or "").partition(".")[0]
+    requirement = _REQUIREMENTS.get(top, top) or "driftcheck's dependencies"
+    return (f"the Python package {top or '?'} is missing from this installation; install it with "
+            f"`pip install '{requirement}'` (or reinstall driftcheck: `pip install -e .` in its repository)")
+
+
 def generate_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -122,8 +134,7 @@ def start_platform(blocked_keys: frozenset[str], token: str | None = None, host:
 
         from driftcheck.platform.app import build_app
     except ImportError as exc:
-        raise PlatformError(f"the platform needs its optional dependencies ({exc.name} is missing): "
-                            "pip install 'driftcheck[platform]'") from exc
+        raise PlatformError(missing_dependency(exc)) from exc
     from driftcheck.platform.store import StoreOpenError
 
     token = token if token is not None else generate_token()

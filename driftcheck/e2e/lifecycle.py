@@ -1,9 +1,9 @@
-"""The byok provisioning lifecycle (DESIGN.md section 8), as pure logic over an `httpx.Client`.
+"""The byok provisioning lifecycle, steps 2-8 of DESIGN.md section 8, over a `PlatformClient`.
 
-The caller (driftcheck.e2e.cli) runs the gate, builds the client (base URL,
-bearer token, timeout) and hands over the arms; this module does steps 2-8
-and decides the exit code. Nothing here prints a request body, a value or the
-token: every message goes through the run's `Redactor` before it is recorded.
+The caller (driftcheck.e2e.cli) runs the gate (`driftcheck.gate`), builds the client
+(base URL, bearer token, timeout) and hands over the arms; this module runs the steps
+and decides the exit code. Nothing here prints a request body, a value or the token:
+every step message is checked by the run's `Redactor` when it is recorded.
 
 Decisions:
 
@@ -11,38 +11,29 @@ Decisions:
   environment is wrong (the platform is unreachable before anything was
   created, or it rejects the token); 4 teardown left workspaces behind.
   4 wins over everything (leaked resources need a human), then 2, then 1.
-- Retries: GET/PUT/DELETE are retried on transport errors and 500/502/503/504,
-  `RETRY_DELAYS` apart. POST is retried only when the connection was never
-  made (nothing reached the server); a POST that may have been processed is
-  never repeated. A create whose outcome is unknown makes teardown sweep
-  `GET /workspaces` for this run's name prefix, so an orphan is still found.
-  An undecodable body (bad Content-Encoding) counts as a failed exchange too.
+- Retries are the client's (`client.retryable`). A create whose outcome is unknown
+  makes teardown sweep `GET /workspaces` for this run's name prefix, so an orphan
+  is still found.
 - Teardown: a workspace is gone when GET answers 404, whatever the DELETE said.
   An answer that leaves it in doubt (still there, or a 200 that is not it) is
   asked again (`TEARDOWN_ROUNDS`); a leak whose DELETE went through but whose
   absence no GET could confirm says "could not be confirmed gone".
-- Interruption: `SignalGuard` turns SIGTERM/SIGINT into `Interrupted` in the
-  main thread; the step being run fails, later steps and arms are not run,
-  teardown runs with signals deferred (a second signal cannot cut it short;
-  every request in it is bounded by the timeout and the retries).
+- Interruption (`signals`): the step being run fails, later steps and arms are
+  not run, teardown runs with signals deferred.
 """
 
 from __future__ import annotations
 
 import secrets
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 
 from driftcheck.e2e.arms import Arm
+from driftcheck.e2e.client import PlatformClient, StepError, names_key, parse_json, q
 from driftcheck.e2e.redact import WITHHELD, Redactor
 from driftcheck.e2e.report import (
     EXIT_ERROR,
@@ -54,13 +45,12 @@ from driftcheck.e2e.report import (
     StepPrinter,
     StepResult,
 )
+from driftcheck.e2e.signals import Interrupted, SignalGuard, signal_name
+from driftcheck.platform.keys import canonical_key
 
-RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0)  # up to 3 retries of an idempotent call
 # Teardown asks again (DELETE, then GET) when an answer leaves a workspace's existence in doubt:
 # still listed after the DELETE (it may have been lost on the way) or a 200 that is not the workspace.
 TEARDOWN_ROUNDS = 3
-TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 PROBE_ALLOWED_KEY = "DRIFTCHECK_PROBE_ALLOWED_KEY"
 NAME_PREFIX = "driftcheck-e2e"
 
@@ -76,69 +66,12 @@ STEP_NAMES = {
 }
 
 
-class StepError(Exception):
-    """A step's assertion or request failed; the message is safe to show once redacted."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED, *, sent: bool = True,
-                 status: int | None = None) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-        self.sent = sent  # False: the request never reached the server (connection refused)
-        self.status = status  # the HTTP status, when the server answered
-
-
-class Interrupted(BaseException):
-    """SIGTERM/SIGINT arrived: stop the run, but still tear down (BaseException, like KeyboardInterrupt)."""
-
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-
-
-class SignalGuard:
-    """Raises `Interrupted` from SIGTERM/SIGINT in the main thread, except while teardown is protected."""
-
-    def __init__(self) -> None:
-        self._protected = 0
-        self.pending: str | None = None
-        self._previous: dict[int, Any] = {}
-
-    def handler(self, signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if self._protected:
-            self.pending = self.pending or name  # teardown finishes first; the run still ends as interrupted
-            return
-        raise Interrupted(name)
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # signal handlers can only be set from the main thread (e.g. when embedded)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self.handler)
-
-    def restore(self) -> None:
-        for sig, previous in self._previous.items():
-            signal.signal(sig, previous)
-        self._previous.clear()
-
-    @contextmanager
-    def protect(self) -> Iterator[None]:
-        """Defer signals for the block; if one arrived, raise it afterwards."""
-        self._protected += 1
-        try:
-            yield
-        finally:
-            self._protected -= 1
-        if not self._protected and self.pending is not None:
-            raise Interrupted(self.pending)
-
-
 @dataclass(frozen=True)
 class RunConfig:
     mode: Literal["full", "smoke"] = "full"
     probe: bool = True
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(3))
-    retry_delays: tuple[float, ...] | None = None  # None: RETRY_DELAYS
+    retry_delays: tuple[float, ...] | None = None  # None: client.RETRY_DELAYS
 
     @property
     def prefix(self) -> str:
@@ -160,16 +93,11 @@ class _Created:
     parent_id: str | None
 
 
-def normalise(key: str) -> str:
-    """Keys as the platform compares them: trimmed, upper-cased."""
-    return key.strip().upper()
-
-
 def split_keys(arm: Arm, blocked: tuple[str, ...]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(create-time, deferred): a key the source list blocks can only be written after the byok opt-in."""
-    blocked_set = {normalise(k) for k in blocked}
-    create = [(k, v) for k, v in arm.values if normalise(k) not in blocked_set]
-    deferred = [(k, v) for k, v in arm.values if normalise(k) in blocked_set]
+    blocked_set = {canonical_key(k) for k in blocked}
+    create = [(k, v) for k, v in arm.values if canonical_key(k) not in blocked_set]
+    deferred = [(k, v) for k, v in arm.values if canonical_key(k) in blocked_set]
     return create, deferred
 
 
@@ -182,7 +110,7 @@ class Runner:
     def __init__(self, client: httpx.Client, *, blocked: tuple[str, ...], source_ref: str, config: RunConfig,
                  redactor: Redactor, printer: StepPrinter, guard: SignalGuard | None = None,
                  before_step: BeforeStep | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.client = client
+        self.http = PlatformClient(client, redactor, retry_delays=config.retry_delays, sleep=sleep)
         self.blocked = blocked
         self.source_ref = source_ref
         self.config = config
@@ -190,10 +118,8 @@ class Runner:
         self.printer = printer
         self.guard = guard or SignalGuard()
         self.before_step = before_step  # test hook: may raise to inject a failure before a step
-        self.sleep = sleep
         self.leaked: list[Leak] = []
         self._env_error = False
-        self._any_response = False
         self._probed_in: str | None = None
 
     # -- the run -----------------------------------------------------------------------------------
@@ -209,7 +135,7 @@ class Runner:
                 if interrupted or self._env_error:
                     break  # a rejected token or an unreachable platform fails every further arm the same way
         except (Interrupted, KeyboardInterrupt) as exc:  # between arms: nothing of ours exists then
-            interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            interrupted = signal_name(exc)
         if interrupted:
             self.printer.error(f"driftcheck e2e: interrupted by {interrupted}; teardown done, "
                                f"{len(arms) - len(results)} arm(s) not run")
@@ -254,7 +180,7 @@ class Runner:
                                                     time.monotonic() - started, str(exc)), exc.status)
                     stopped = f"not run: step {number} failed"
                 except (Interrupted, KeyboardInterrupt) as exc:
-                    interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+                    interrupted = signal_name(exc)
                     self._record(result, StepResult(number, STEP_NAMES[number], "failed",
                                                     time.monotonic() - started, f"interrupted by {interrupted}"))
                     stopped = f"not run: interrupted by {interrupted}"
@@ -262,7 +188,7 @@ class Runner:
                     self._record(result, StepResult(number, STEP_NAMES[number], "passed",
                                                     time.monotonic() - started, message))
         except (Interrupted, KeyboardInterrupt) as exc:  # between steps (e.g. while recording)
-            interrupted = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            interrupted = signal_name(exc)
         finally:
             done = False
             while not done:  # a signal landing just before protection starts must not skip teardown
@@ -271,7 +197,7 @@ class Runner:
                         self._teardown(result, state)
                         done = True
                 except (Interrupted, KeyboardInterrupt) as exc:  # deferred during teardown, or just before it
-                    interrupted = interrupted or (exc.signal_name if isinstance(exc, Interrupted) else "SIGINT")
+                    interrupted = interrupted or (signal_name(exc))
         return result, interrupted
 
     def _probe_skip_reason(self) -> str | None:
@@ -320,32 +246,32 @@ class Runner:
 
     def _step_probe(self, state: _ArmState) -> str:
         probe = self._create(f"{self.config.prefix}-{state.arm.name}-probe", None, state, with_secrets=False)
-        billing = self._json(self._call("GET", f"/admin/workspaces/{_q(probe)}/llm-billing-mode", expect=(200,)))
+        billing = self.http.json(self.http.request("GET", f"/admin/workspaces/{q(probe)}/llm-billing-mode", expect=(200,)))
         if billing.get("resolved_mode") != "platform_managed":
             raise StepError(f"a fresh workspace resolves to {billing.get('resolved_mode')!r}, not 'platform_managed'; "
                             "the probe needs a platform-managed workspace")
         accepted: list[str] = []
         unexpected: list[str] = []
         for key in self.blocked:
-            response = self._call("POST", f"/workspaces/{_q(probe)}/secrets",
+            response = self.http.request("POST", f"/workspaces/{q(probe)}/secrets",
                                   body={"key": key, "value": self._probe_value()})
             if response.is_success:
                 accepted.append(key)
-            elif response.status_code == 400 and _names_key(response, key):
+            elif response.status_code == 400 and names_key(response, key):
                 continue
             else:
-                unexpected.append(f"{key} → {self._describe(response)}")
+                unexpected.append(f"{key} → {self.http.describe(response)}")
         canary = _canary(self.blocked)
-        canary_response = self._call("POST", f"/workspaces/{_q(probe)}/secrets",
+        canary_response = self.http.request("POST", f"/workspaces/{q(probe)}/secrets",
                                      body={"key": canary, "value": self._probe_value()})
         # What the workspace holds is the truth: an answer that did not come from the platform (a gateway's
         # 200, say) must not pass the probe — the canary must be stored, no refused key may be.
         stored = self._listed_keys(probe)
         problems: list[str] = []
-        if canary_response.is_success and normalise(canary) not in stored:
-            problems.append(f"{canary} was answered {self._describe(canary_response)} but the workspace does not "
+        if canary_response.is_success and canonical_key(canary) not in stored:
+            problems.append(f"{canary} was answered {self.http.describe(canary_response)} but the workspace does not "
                             "list it: that answer did not come from a platform that stored the key")
-        stored_refused = [k for k in self.blocked if normalise(k) in stored and k not in accepted]
+        stored_refused = [k for k in self.blocked if canonical_key(k) in stored and k not in accepted]
         if stored_refused:
             problems.append(f"the workspace lists {', '.join(stored_refused)} although those writes were not "
                             "accepted")
@@ -358,7 +284,7 @@ class Runner:
                             + "; ".join(unexpected))
         if not canary_response.is_success:
             problems.append(f"the platform refused {canary}, a key outside the list "
-                            f"({self._describe(canary_response)}); it blocks more than {self.source_ref}")
+                            f"({self.http.describe(canary_response)}); it blocks more than {self.source_ref}")
         if problems:
             raise StepError("; ".join(problems))
         return (f"{len(self.blocked)} blocked key(s) refused with 400 naming the key; {canary} accepted "
@@ -372,24 +298,24 @@ class Runner:
             body["secrets"] = dict(state.create)
         state.ambiguous_create = True  # until we know the id (or a clean refusal), teardown must sweep by name
         try:
-            response = self._call("POST", "/workspaces", body=body)
+            response = self.http.request("POST", "/workspaces", body=body)
         except StepError as exc:
             # Unknown outcome unless nothing was sent or the server clearly refused (4xx).
             state.ambiguous_create = exc.sent and (exc.status is None or exc.status >= 500)
             raise
         if response.status_code in (400, 401, 403, 404, 409, 422):
             state.ambiguous_create = False  # refused: nothing was created
-            data = self._json(response, strict=False)
+            data = self.http.json(response, strict=False)
             refused = data.get("key") if isinstance(data, dict) else None
             if response.status_code == 400 and isinstance(refused, str):
                 raise StepError(f"create refused create-time key {refused}: the platform blocks a key that "
                                 f"{self.source_ref} does not list (stale deploy, or the source changed without "
-                                f"a deploy) — {self._describe(response)}")
-            self._raise_for(response, "POST /workspaces")
+                                f"a deploy) — {self.http.describe(response)}")
+            self.http.fail(response, "POST /workspaces")
         if response.status_code not in (200, 201):
             # A 5xx (or odd 2xx/3xx) may have created it anyway: ambiguous_create stays set, teardown sweeps.
-            self._raise_for(response, "POST /workspaces")
-        data = self._json(response)
+            self.http.fail(response, "POST /workspaces")
+        data = self.http.json(response)
         workspace_id = data.get("id")
         if not isinstance(workspace_id, str) or not workspace_id:
             raise StepError("POST /workspaces answered without a workspace id")
@@ -398,37 +324,37 @@ class Runner:
         return workspace_id
 
     def _opt_in_and_defer(self, workspace_id: str, state: _ArmState) -> str:
-        path = f"/admin/workspaces/{_q(workspace_id)}/llm-billing-mode"
+        path = f"/admin/workspaces/{q(workspace_id)}/llm-billing-mode"
         if not state.deferred:
-            billing = self._json(self._call("GET", path, expect=(200,)))
+            billing = self.http.json(self.http.request("GET", path, expect=(200,)))
             if billing.get("resolved_mode") != "platform_managed":
                 raise StepError(f"nothing is deferred, so no opt-in fired, but workspace {workspace_id} resolves to "
                                 f"{billing.get('resolved_mode')!r}, not 'platform_managed'")
             return "nothing deferred, no opt-in; resolves to platform_managed"
-        billing = self._json(self._call("PUT", path, body={"mode": "byok"}, expect=(200,)))
+        billing = self.http.json(self.http.request("PUT", path, body={"mode": "byok"}, expect=(200,)))
         if billing.get("resolved_mode") != "byok":
             raise StepError(f"after PUT {{\"mode\": \"byok\"}} workspace {workspace_id} resolves to "
                             f"{billing.get('resolved_mode')!r}, not 'byok'")
         for key, value in state.deferred:
-            response = self._call("POST", f"/workspaces/{_q(workspace_id)}/secrets", body={"key": key, "value": value})
+            response = self.http.request("POST", f"/workspaces/{q(workspace_id)}/secrets", body={"key": key, "value": value})
             if not response.is_success:
-                self._raise_for(response, f"writing deferred key {key}")
+                self.http.fail(response, f"writing deferred key {key}")
         return f"byok opt-in (resolved_mode byok); wrote {len(state.deferred)} deferred key(s)"
 
     def _listed_keys(self, workspace_id: str) -> set[str]:
         """The key names `GET /workspaces/:id/secrets` lists, normalised; names only, or a StepError."""
-        response = self._call("GET", f"/workspaces/{_q(workspace_id)}/secrets", expect=(200,))
+        response = self.http.request("GET", f"/workspaces/{q(workspace_id)}/secrets", expect=(200,))
         if self.redactor.leaks(response.text):
             raise StepError(f"GET /workspaces/{workspace_id}/secrets returned secret values; it must list names only")
-        data = self._json(response)
+        data = self.http.json(response)
         listed = data.get("keys")
         if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
             raise StepError(f"GET /workspaces/{workspace_id}/secrets: 'keys' is not a list of names")
-        return {normalise(k) for k in listed}
+        return {canonical_key(k) for k in listed}
 
     def _verify(self, workspace_id: str, state: _ArmState) -> str:
         names = self._listed_keys(workspace_id)
-        missing = [k for k in state.arm.keys if normalise(k) not in names]
+        missing = [k for k in state.arm.keys if canonical_key(k) not in names]
         if missing:
             raise StepError(f"workspace {workspace_id} does not list {', '.join(missing)} "
                             f"(listed: {', '.join(sorted(names)) or 'none'})")
@@ -492,11 +418,11 @@ class Runner:
         for round_ in range(TEARDOWN_ROUNDS):
             if round_:
                 self._pause(round_)
-            response = self._call("GET", "/workspaces", expect=(200,))
-            listed = self._json(response, strict=False).get("workspaces")
+            response = self.http.request("GET", "/workspaces", expect=(200,))
+            listed = self.http.json(response, strict=False).get("workspaces")
             if isinstance(listed, list):
                 return listed
-            problem = f'GET /workspaces: expected {{"workspaces": [...]}}, got {self._describe(response)}'
+            problem = f'GET /workspaces: expected {{"workspaces": [...]}}, got {self.http.describe(response)}'
         raise StepError(problem)
 
     def _delete_one(self, workspace_id: str) -> str | None:
@@ -507,7 +433,7 @@ class Runner:
         doubt (still there — the DELETE may have been lost — or a 200 that is not this workspace) starts
         another DELETE + GET round, `TEARDOWN_ROUNDS` in all.
         """
-        path = f"/workspaces/{_q(workspace_id)}"
+        path = f"/workspaces/{q(workspace_id)}"
         reason = ""
         for round_ in range(TEARDOWN_ROUNDS):
             if round_:
@@ -515,15 +441,15 @@ class Runner:
             refused: str | None = None  # the DELETE was refused, or failed after its retries
             status: int | None = None
             try:
-                response = self._call("DELETE", path)
+                response = self.http.request("DELETE", path)
                 status = response.status_code
                 if status not in (200, 202, 204, 404):
-                    refused = f"DELETE answered {self._describe(response)}"
+                    refused = f"DELETE answered {self.http.describe(response)}"
             except StepError as exc:
                 refused = str(exc)
             unconfirmed = f"DELETE answered HTTP {status} but it could not be confirmed gone"
             try:
-                check = self._call("GET", path)
+                check = self.http.request("GET", path)
             except StepError as exc:
                 return refused or f"{unconfirmed}: {exc}"
             if check.status_code == 404:
@@ -531,92 +457,23 @@ class Runner:
             if refused:
                 return refused
             if not check.is_success:
-                return f"{unconfirmed}: GET answered {self._describe(check)}"
-            data = _parse_json(check)
+                return f"{unconfirmed}: GET answered {self.http.describe(check)}"
+            data = parse_json(check)
             if isinstance(data, dict) and data.get("id") == workspace_id:
                 reason = "still exists after DELETE (GET answered 200)"
             else:
-                reason = f"{unconfirmed}: GET answered {self._describe(check)}, which is not a workspace"
+                reason = f"{unconfirmed}: GET answered {self.http.describe(check)}, which is not a workspace"
         return reason
-
-    def _pause(self, round_: int) -> None:
-        delays = RETRY_DELAYS if self.config.retry_delays is None else self.config.retry_delays
-        if delays:
-            self.sleep(delays[min(round_, len(delays)) - 1])
-
-    # -- HTTP ----------------------------------------------------------------------------------------
-
-    def _call(self, method: str, path: str, *, body: dict[str, Any] | None = None,
-              expect: tuple[int, ...] | None = None) -> httpx.Response:
-        """One request with bounded retries; raises StepError on transport failure or an unexpected status."""
-        delays = RETRY_DELAYS if self.config.retry_delays is None else self.config.retry_delays
-        attempts = 1 + len(delays)
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = self.client.request(method, path, json=body)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the server: safe to retry even a POST.
-                if last:
-                    raise self._transport_error(method, path, exc, attempts) from None
-            except (httpx.TransportError, httpx.DecodingError) as exc:
-                # DecodingError: the body cannot be decoded (e.g. a gateway's bogus Content-Encoding); it is
-                # not a TransportError, but just as much a failed exchange, and must not escape as a traceback.
-                if last or method not in IDEMPOTENT:
-                    raise self._transport_error(method, path, exc, attempt + 1) from None
-            else:
-                self._any_response = True
-                if response.status_code in TRANSIENT_STATUS and method in IDEMPOTENT and not last:
-                    response.close()
-                else:
-                    if response.status_code in (401, 403):
-                        raise StepError(f"{method} {path}: the platform rejected the admin token "
-                                        f"({self._describe(response)})", EXIT_ERROR, status=response.status_code)
-                    if expect is not None and response.status_code not in expect:
-                        self._raise_for(response, f"{method} {path}")
-                    return response
-            self.sleep(delays[attempt])
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _transport_error(self, method: str, path: str, exc: httpx.RequestError, attempts: int) -> StepError:
-        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-        message = (f"{method} {path} {kind} after {attempts} attempt(s): "
-                   f"{type(exc).__name__}: {self.redactor.scrub(str(exc), 'exception text ' + WITHHELD) or 'no detail'}")
-        # Unreachable before any answer at all: the URL (or the network) is wrong, not a step.
-        unreachable = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)) and not self._any_response
-        return StepError(message + ("; is --platform-url right?" if unreachable else ""),
-                         EXIT_ERROR if unreachable else EXIT_FAILED,
-                         sent=not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)))
-
-    def _raise_for(self, response: httpx.Response, what: str) -> None:
-        raise StepError(f"{what}: {self._describe(response)}", status=response.status_code)
-
-    def _describe(self, response: httpx.Response) -> str:
-        """`HTTP 400: <server error>`, redacted and clipped; never the request body."""
-        detail = response.text
-        data = _parse_json(response)
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            detail = data["error"]
-        detail = " ".join(detail.split())
-        if len(detail) > 300:
-            detail = detail[:300] + "..."
-        # What is shown is checked, as shown: a value cut in half by the clip is still caught (fragments).
-        detail = self.redactor.scrub(detail, "response body withheld because it contained a secret")
-        return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
-
-    def _json(self, response: httpx.Response, strict: bool = True) -> dict[str, Any]:
-        data = _parse_json(response)
-        if not isinstance(data, dict):
-            if strict:
-                raise StepError(f"{response.request.method} {response.request.url.path}: expected a JSON object, "
-                                f"got {self._describe(response)}")
-            return {}
-        return data
 
     def _probe_value(self) -> str:
         value = "probe-" + secrets.token_hex(12)
-        self.redactor.add(value)
+        self.redactor.add(value)  # a value we write is a secret like any other
         return value
+
+    def _pause(self, round_: int) -> None:
+        delays = self.http.delays
+        if delays:
+            self.http.sleep(delays[min(round_, len(delays)) - 1])
 
 
 @dataclass
@@ -629,89 +486,9 @@ class _ArmState:
     ambiguous_create: bool = False
 
 
-def _q(workspace_id: str) -> str:
-    return quote(workspace_id, safe="")
-
-
-def _names_key(response: httpx.Response, key: str) -> bool:
-    """A refusal names the key: `{"key": K}` (compared as the platform does), or K in the error text."""
-    data = _parse_json(response, _NOT_JSON)
-    if data is _NOT_JSON:
-        return key in response.text
-    if isinstance(data, dict):
-        named = data.get("key")
-        if isinstance(named, str) and normalise(named) == normalise(key):
-            return True
-        error = data.get("error")
-        return isinstance(error, str) and (key in error or normalise(key) in error)
-    return False
-
-
-_NOT_JSON = object()
-
-
-def _parse_json(response: httpx.Response, default: Any = None) -> Any:
-    """The decoded body, or `default` when it is not JSON (RecursionError: a body nested deeper than the
-    parser's stack, which json.loads raises instead of a ValueError)."""
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        return default
-
-
 def _canary(blocked: tuple[str, ...]) -> str:
-    taken = {normalise(k) for k in blocked}
+    taken = {canonical_key(k) for k in blocked}
     canary = PROBE_ALLOWED_KEY
     while canary in taken:
         canary += "_X"
     return canary
-
-
-# -- step 1: the gate ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Gate:
-    """The check's verdict, and the source list the lifecycle enforces when it passed."""
-
-    result: Any  # driftcheck.model.CheckResult
-    step: StepResult
-    source_ref: str | None = None
-    blocked: tuple[str, ...] = ()
-    exit_code: int = EXIT_PASSED
-
-
-def run_gate(options: Any, contract_name: str = "byok-strip-list") -> Gate:
-    """Step 1: the contract check. Only an in-sync result with one unambiguous source list passes.
-
-    The source list is what the server enforces: the contract named `byok-strip-list`
-    when it is among those checked, else the one source all checked contracts share.
-    """
-    from driftcheck.check import run_check
-
-    started = time.monotonic()
-    result = run_check(options)
-    duration = time.monotonic() - started
-    name = "gate"
-    if result.exit_code != 0:
-        why = "the lists drift" if result.exit_code == 1 else "the check could not decide"
-        return Gate(result, StepResult(1, name, "failed", duration,
-                                       f"{why} (exit {result.exit_code}); no request was made"),
-                    exit_code=result.exit_code)
-    chosen = [c for c in result.contracts if c.contract.name == contract_name]
-    sources = {c.contract.source.ref for c in result.contracts}
-    if not chosen and len(sources) == 1:
-        chosen = result.contracts[:1]
-    if not chosen:
-        names = ", ".join(c.contract.name for c in result.contracts) or "none"
-        return Gate(result, StepResult(1, name, "failed", duration,
-                                       f"several contracts with different sources ({names}); choose the one the "
-                                       "platform enforces with --contract NAME"), exit_code=EXIT_ERROR)
-    contract = chosen[0]
-    seen: dict[str, None] = {}
-    for key in contract.source.key_names:
-        seen.setdefault(key)
-    blocked = tuple(seen)
-    message = (f"{contract.contract.name} in sync; the source list {contract.contract.source.ref} "
-               f"holds {len(blocked)} key(s)")
-    return Gate(result, StepResult(1, name, "passed", duration, message), contract.contract.source.ref, blocked)
