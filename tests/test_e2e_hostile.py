@@ -402,3 +402,26 @@ def test_a_secret_too_short_to_redact_is_refused_before_any_request(upstream: Ru
     assert limit_text in err
     assert hostility.seen == set()  # not a single request
     assert value not in out + err + summary.read_text() + junit.read_text()
+
+
+def test_log_records_leave_through_the_choke_point() -> None:
+    """Records of the libraries a run uses (httpx, uvicorn, the in-process platform) are checked too."""
+    import io
+    import logging
+
+    from driftcheck.e2e.cli import _LogsThroughPrinter
+    from driftcheck.e2e.redact import Redactor
+    from driftcheck.e2e.report import StepPrinter
+
+    err = io.StringIO()
+    logs = _LogsThroughPrinter(StepPrinter(Redactor([KEY_VALUE]), io.StringIO(), err))
+    logs.install()
+    try:
+        logging.getLogger("httpx").warning("echo %s", quote(KEY_VALUE, safe="").lower())
+        logging.getLogger("driftcheck.platform").error("storage error on POST /workspaces: OperationalError")
+    finally:
+        logs.restore()
+    assert logging.getLogger("httpx").propagate and not logging.getLogger("httpx").handlers
+    lines = err.getvalue().splitlines()
+    assert lines == ["driftcheck e2e: output withheld: it contained a secret",
+                     "driftcheck e2e: log driftcheck.platform: storage error on POST /workspaces: OperationalError"]

@@ -14,6 +14,7 @@ every outcome. Everything printed or written goes through the run's `StepPrinter
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -122,6 +123,8 @@ def run_e2e(*, options: CheckOptions, fmt: str = "text", output: Path | None = N
     printer = StepPrinter(redactor)
     report = RunReport(platform_url=None, mode=mode)
     check_report = _CheckReport(options, fmt, output)
+    logs = _LogsThroughPrinter(printer)
+    logs.install()
     try:
         try:
             code = _run(report, redactor, printer, guard, check_report, options=options, platform_url=platform_url,
@@ -153,7 +156,39 @@ def run_e2e(*, options: CheckOptions, fmt: str = "text", output: Path | None = N
             pass  # the run is over and reported; its exit code stands
         return code
     finally:
+        logs.restore()
         guard.restore()
+
+
+class _LogsThroughPrinter(logging.Handler):
+    """Log records of the libraries a run uses (the in-process platform, uvicorn, httpx) leave through the
+    printer too, so the choke point sees them; they do not reach the root logger meanwhile."""
+
+    LOGGERS = ("driftcheck", "uvicorn", "httpx", "httpcore")
+
+    def __init__(self, printer: StepPrinter) -> None:
+        super().__init__(logging.WARNING)
+        self.printer = printer
+        self._saved: list[tuple[logging.Logger, bool]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.printer.error(f"driftcheck e2e: log {record.name}: {record.getMessage()}")
+        except Exception:  # noqa: BLE001 — logging must never break the run
+            self.handleError(record)
+
+    def install(self) -> None:
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            self._saved.append((logger, logger.propagate))
+            logger.addHandler(self)
+            logger.propagate = False
+
+    def restore(self) -> None:
+        for logger, propagate in self._saved:
+            logger.removeHandler(self)
+            logger.propagate = propagate
+        self._saved.clear()
 
 
 def missing_dependency(exc: ImportError) -> str:
