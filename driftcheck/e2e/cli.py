@@ -140,6 +140,8 @@ def run_e2e(*, options: CheckOptions, fmt: str = "text", output: Path | None = N
             printer.error(f"driftcheck e2e: {report.message}")
             code = EXIT_LEAKED if report.leaked else EXIT_FAILED
         except ImportError as exc:  # a dependency missing from this installation: say which, and how to fix it
+            from driftcheck.platform.server import missing_dependency
+
             report.message = missing_dependency(exc)
             printer.error(f"driftcheck e2e: error: {report.message}")
             code = EXIT_ERROR
@@ -189,13 +191,6 @@ class _LogsThroughPrinter(logging.Handler):
             logger.removeHandler(self)
             logger.propagate = propagate
         self._saved.clear()
-
-
-def missing_dependency(exc: ImportError) -> str:
-    """One line for a module this installation lacks, naming the command that installs it."""
-    from driftcheck.platform.server import missing_dependency as platform_missing
-
-    return platform_missing(exc)
 
 
 def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: SignalGuard, check_report: _CheckReport,
