@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from driftcheck.cli.run import run_command
@@ -40,15 +41,19 @@ def refusal(exit_code: int) -> str:
     return "the lists drift" if exit_code == 1 else "the check could not decide"
 
 
-def gate(options: CheckOptions, contract_name: str = BYOK_CONTRACT) -> Gate:
+def gate(options: CheckOptions, contract_name: str = BYOK_CONTRACT,
+         keep: Callable[[str], bool] | None = None) -> Gate:
     """Run the check; only an in-sync result with one unambiguous source list passes.
 
     The source list is what the server enforces: the contract named `contract_name` when it
-    is among those checked, else the one source all checked contracts share.
+    is among those checked, else the one source all checked contracts share. `keep`: which
+    drift rules count (`--select`/`--ignore`), as `check` applies them.
     """
-    from driftcheck.check import run_check
+    from driftcheck.check import keep_only, run_check
 
     result = run_check(options)
+    if keep is not None:
+        result = keep_only(result, keep)
     if result.exit_code != 0:
         return Gate(result, result.exit_code, refusal(result.exit_code))
     chosen = [c for c in result.contracts if c.contract.name == contract_name]

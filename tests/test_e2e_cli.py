@@ -21,7 +21,6 @@ import pytest
 from driftcheck.cli import cli, main
 from test_e2e import ENV_VARS, REPO, TOKEN, connection_recorder, make_repo, subprocess_env
 
-CHECK_OPTIONS = ("root", "config", "source", "mirrors", "contracts", "fmt", "output")
 QUICK = ["--arm", "platform", "--mode", "smoke", "--no-probe"]
 
 
@@ -45,7 +44,8 @@ def _params(name: str) -> dict[str, click.Parameter]:
 
 def test_e2e_takes_the_check_options_as_check_has_them() -> None:
     check, e2e = _params("check"), _params("e2e")
-    for name in CHECK_OPTIONS:
+    assert {"root", "config", "source", "mirrors", "contracts", "fmt", "output"} <= set(check)
+    for name in check:
         assert name in e2e, name
         mine, theirs = e2e[name].to_info_dict(), check[name].to_info_dict()
         mine.pop("help")
@@ -53,21 +53,21 @@ def test_e2e_takes_the_check_options_as_check_has_them() -> None:
         assert mine == theirs, name
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["--base", "HEAD"], ["--local", "extra-argument"], ["--format", "xml"]])
+@pytest.mark.parametrize("args", [["--bogus"], ["--local", "extra-argument"], ["--format", "xml"], ["--exit-zero"],
+                                  ["--statistics", "--format", "sarif"], ["--select", "DC999"]])
 def test_an_unknown_option_is_a_usage_error_and_nothing_starts(repo: Path, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str],
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                args: list[str]) -> None:
-    if args == ["--base", "HEAD"] and "base" in _params("e2e"):
-        pytest.skip("--base is a check option here")
     output = tmp_path / "report.json"
     monkeypatch.setenv("DRIFTCHECK_ADMIN_TOKEN", TOKEN)
     with connection_recorder() as (url, seen):
         code = main(["e2e", "--root", str(repo), "--platform-url", url, "--output", str(output), *args])
     out, err = capsys.readouterr()
     assert code == 2
-    assert "Error:" in err and ("No such option" in err or "unexpected extra argument" in err
-                                or "Invalid value for '--format'" in err)
+    assert "Error:" in err and any(why in err for why in (
+        "No such option", "unexpected extra argument", "Invalid value for '--format'", "--exit-zero does not apply",
+        "--statistics prints text or json", "unknown rule code"))
     assert out == "" and seen == [] and not output.exists()  # no gate, no request, no file
 
 
@@ -171,3 +171,22 @@ def test_a_missing_module_is_one_line_naming_the_install_command(repo: Path, mod
     assert f"the Python package {module} is missing" in errors[0]
     assert f"pip install '{requirement}'" in errors[0]
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_select_and_ignore_decide_the_gate_as_they_decide_check(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    drifted = make_repo(tmp_path / "drifted", go_keys=["A_KEY", "B_KEY"], sh_keys=["A_KEY"])
+    assert main(["check", "--root", str(drifted), "--ignore", "DC001"]) == 0
+    capsys.readouterr()
+    code = main(["e2e", "--local", "--root", str(drifted), "--ignore", "DC001", *QUICK])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "[ok] 1 gate" in out and "holds 2 key(s)" in out
+
+
+def test_base_attribution_reaches_the_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "report.txt"
+    repo = make_repo(tmp_path / "repo")
+    code = main(["e2e", "--local", "--root", str(repo), "--base", "no-such-rev", "--output", str(output), *QUICK])
+    _, err = capsys.readouterr()
+    assert code == 2  # as `check --base no-such-rev`: REV cannot be read
+    assert "no-such-rev" in err and output.exists()

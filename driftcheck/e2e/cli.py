@@ -6,9 +6,10 @@ environment error (including a check that could not decide); 4 teardown left
 workspaces behind, which wins over every other outcome.
 
 `e2e` takes exactly the options of `check` (`--root --config --source --mirror
---contract --format --output`) plus its own; an unknown option is click's usage error
-(exit 2, nothing started). `--output FILE` gets the check's report in `--format`, in
-every outcome. Everything printed or written goes through the run's `StepPrinter`
+--contract --format --output --base -q --color --statistics --select --ignore`; not
+`--exit-zero`: the lifecycle starts only when the check passes) plus its own; an unknown
+option is click's usage error (exit 2, nothing started). `--output FILE` gets the
+check's report in `--format`, in every outcome. Everything printed or written goes through the run's `StepPrinter`
 (the redaction choke point, `report.py`).
 """
 
@@ -19,11 +20,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from driftcheck.cli import check_options, make_options, output_options, use_color
+from driftcheck.cli import check_options, make_options, report_options, use_color
+from driftcheck.cli.options import Reporting
 from driftcheck.config import CheckOptions
 from driftcheck.e2e.arms import ARM_NAMES, ArmError, arm_names, build_arm
 from driftcheck.e2e.redact import MIN_SECRET_LENGTH, WITHHELD, Redactor
@@ -50,7 +52,7 @@ DEFAULT_TIMEOUT = 30.0
 
 @click.command("e2e")
 @check_options
-@output_options
+@report_options
 @click.option("--platform-url", metavar="URL", default=None,
               help="Base URL of the platform to exercise (or use --local).")
 @click.option("--local", is_flag=True,
@@ -71,49 +73,77 @@ DEFAULT_TIMEOUT = 30.0
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
               metavar="SECONDS", help="Timeout of each HTTP request.")
 def e2e(root: Path, config: Path | None, source: str | None, mirrors: tuple[str, ...], contracts: tuple[str, ...],
-        fmt: str, output: Path | None, platform_url: str | None, local: bool, admin_token_env: str, mode: str,
-        arm: str | None, json_path: Path | None, junit_path: Path | None, no_probe: bool, timeout: float) -> None:
+        fmt: str, output: Path | None, base: str | None, quiet: bool, exit_zero: bool, color: str,
+        statistics: bool, select: tuple[str, ...], ignore: tuple[str, ...], platform_url: str | None, local: bool,
+        admin_token_env: str, mode: str, arm: str | None, json_path: Path | None, junit_path: Path | None,
+        no_probe: bool, timeout: float) -> None:
     """Run the byok provisioning lifecycle against a platform, gated by the check.
 
     Exit 0 passed, 1 drift or a failed step, 2 usage/configuration/environment
     error, 4 teardown left workspaces behind.
     """
-    sys.exit(run_e2e(options=make_options(root, config, source, mirrors, contracts), fmt=fmt, output=output,
+    if exit_zero:
+        raise click.UsageError("--exit-zero does not apply to e2e: the lifecycle starts only when the check passes")
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError(f"--statistics prints text or json, not --format {fmt}")
+    reporting = Reporting(fmt=fmt, output=output, base=base, quiet=quiet, color=color, statistics=statistics,
+                          select=select, ignore=ignore)
+    sys.exit(run_e2e(options=make_options(root, config, source, mirrors, contracts), reporting=reporting,
                      platform_url=platform_url, local=local, admin_token_env=admin_token_env, mode=mode, arm=arm,
                      json_path=json_path, junit_path=junit_path, probe=not no_probe, timeout=timeout))
 
 
 class _CheckReport:
-    """`--output`: the check's report in `--format`, written once, whatever the outcome."""
+    """The check's report as `check` makes it (`--format`, `--base`, `-q`, `--statistics`, ...), written once:
+    to `--output` in every outcome, else to stderr when the check failed (stdout is the step lines)."""
 
-    def __init__(self, options: CheckOptions, fmt: str, output: Path | None) -> None:
-        self.options, self.fmt, self.output = options, fmt, output
+    def __init__(self, options: CheckOptions, reporting: Reporting) -> None:
+        self.options, self.reporting = options, reporting
         self.done = False
+        self.base_error = False  # --base REV could not be read: exit 2, as `check` has it
+
+    def keep(self) -> Any:
+        return self.reporting.keep if self.reporting.select or self.reporting.ignore else None
 
     def publish(self, printer: StepPrinter, verdict: Gate | None) -> str | None:
-        """Write the report to --output, or to stderr when the check failed; an error message, or None."""
-        from driftcheck.report import render
+        """Write the report; an error message when --output cannot be written, else None."""
+        from driftcheck.report import render, render_statistics
 
-        if self.done:
+        reporting = self.reporting
+        if self.done or (reporting.output is None and (verdict is None or verdict.result.exit_code == 0)
+                         and reporting.base is None):
             return None
         self.done = True
-        if self.output is None and (verdict is None or verdict.result.exit_code == 0):
-            return None
         if verdict is None:  # the run stopped before the gate (a usage error): the file still tells the check
             from driftcheck.gate import gate
 
-            verdict = gate(self.options)
-        color = self.output is None and self.fmt == "text" and use_color(sys.stderr)
-        text = render(verdict.result, self.fmt, color=color, root=str(self.options.root))
-        if self.output is None:
-            printer.error(text.rstrip("\n"))
+            verdict = gate(self.options, keep=self.keep())
+        result, attribution = verdict.result, None
+        if reporting.base is not None:
+            from driftcheck.attribution import attribute, with_base_error
+
+            attribution = attribute(result, reporting.base, self.options.root)
+            if attribution.error:
+                self.base_error = True
+                printer.error(attribution.error)
+                if reporting.fmt != "text":
+                    result = with_base_error(result, attribution)
+        if reporting.statistics:
+            text = render_statistics(result, reporting.fmt)
+        else:
+            color = reporting.output is None and reporting.fmt == "text" and use_color(sys.stderr, reporting.color)
+            text = render(result, reporting.fmt, color=color, root=str(self.options.root), relative_to_cwd=True,
+                          quiet=reporting.quiet, attribution=attribution)
+        if reporting.output is None:
+            if text.strip():
+                printer.error(text.rstrip("\n"))
             return None
-        return printer.write_file(self.output, text, f"driftcheck: report {WITHHELD}\n")
+        return printer.write_file(reporting.output, text, f"driftcheck: report {WITHHELD}\n")
 
 
-def run_e2e(*, options: CheckOptions, fmt: str = "text", output: Path | None = None, platform_url: str | None,
-            local: bool, admin_token_env: str, mode: str, arm: str | None, json_path: Path | None,
-            junit_path: Path | None, probe: bool, timeout: float) -> int:
+def run_e2e(*, options: CheckOptions, reporting: Reporting | None = None, platform_url: str | None, local: bool,
+            admin_token_env: str, mode: str, arm: str | None, json_path: Path | None, junit_path: Path | None,
+            probe: bool, timeout: float) -> int:
     """The whole command; returns the exit code. Signals become `Interrupted` for its duration."""
     from driftcheck.e2e.signals import Interrupted, SignalGuard, signal_name
 
@@ -122,14 +152,15 @@ def run_e2e(*, options: CheckOptions, fmt: str = "text", output: Path | None = N
     redactor = Redactor()
     printer = StepPrinter(redactor)
     report = RunReport(platform_url=None, mode=mode)
-    check_report = _CheckReport(options, fmt, output)
+    reporting = reporting or Reporting()
+    check_report = _CheckReport(options, reporting)
     logs = _LogsThroughPrinter(printer)
     logs.install()
     try:
         try:
             code = _run(report, redactor, printer, guard, check_report, options=options, platform_url=platform_url,
                         local=local, admin_token_env=admin_token_env, arm=arm, probe=probe, timeout=timeout,
-                        report_paths=(("--json", json_path), ("--junit", junit_path), ("--output", output)))
+                        report_paths=(("--json", json_path), ("--junit", junit_path), ("--output", reporting.output)))
         except (Interrupted, KeyboardInterrupt) as exc:
             # Outside the runner (which handles signals itself while workspaces exist): during the gate,
             # while the local platform starts or stops.
@@ -245,12 +276,18 @@ def _run(report: RunReport, redactor: Redactor, printer: StepPrinter, guard: Sig
     from driftcheck.gate import gate as run_gate
 
     started = time.monotonic()
-    gate = run_gate(options)
+    gate = run_gate(options, keep=check_report.keep())
     report.gate = _gate_step(gate, time.monotonic() - started)
     report.gate.message = redactor.scrub(report.gate.message)
     error = check_report.publish(printer, gate)
     if error:
         return usage(error)
+    if check_report.base_error:
+        report.gate.status = "failed"
+        report.gate.message = f"--base {check_report.reporting.base} could not be read; no request was made"
+        report.message = report.gate.message
+        printer.step(report.gate)
+        return EXIT_ERROR
     printer.step(report.gate)
     if gate.exit_code != 0:
         report.message = report.gate.message
@@ -315,7 +352,7 @@ def _finish(report: RunReport, redactor: Redactor, printer: StepPrinter, check_r
         try:
             error = check_report.publish(printer, None)
         except Exception as exc:  # noqa: BLE001 — the run's outcome stands; say why the file is missing
-            error = f"cannot write --output {check_report.output}: {type(exc).__name__}"
+            error = f"cannot write --output {check_report.reporting.output}: {type(exc).__name__}"
         if error:
             printer.error(f"driftcheck e2e: error: {error}")
             if code != EXIT_LEAKED:
