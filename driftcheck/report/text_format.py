@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 _RED, _YELLOW, _GREEN, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[32m", "\033[1m", "\033[0m"
 # The mirror languages `driftcheck fix` rewrites (driftcheck.fix.plan._REWRITERS; a test keeps them equal).
-FIXABLE_LANGUAGES = frozenset({"shell", "python"})
+FIXABLE_LANGUAGES = frozenset({"shell", "python", "typescript", "javascript"})
 # What `fix` repairs: missing and extra keys, repeated keys and the order. DC004/DC006 are edits by hand.
 FIXABLE_CODES = frozenset({"DC001", "DC002", "DC003", "DC005"})
 
