@@ -182,6 +182,13 @@ class HostileHandler(BaseHTTPRequestHandler):
             self._send(400, {"Content-Type": "text/plain", "X-Echo": quote(values[0][:half], safe="")},
                        f"cannot store {ENCODINGS[hostility.encoding](values[0][half:])}".encode())
             return
+        if hostility.place == "status-line" and is_secret_write and not hostility.fired:
+            # Not HTTP at all: httpx's exception text quotes the line it could not parse.
+            hostility.fired += 1
+            encoded = ENCODINGS[hostility.encoding](values[0])
+            self.wfile.write(f"HTTP/1.1 4OO {encoded}\r\nContent-Length: 0\r\n\r\n".encode())
+            self.close_connection = True
+            return
         if hostility.place == "probe" and is_secret_write and "-probe" in self.server.names.get(path, ""):
             self._send(400, *self._echo(values[0]))  # a refusal that does not name the key, echoing the value
             return
@@ -425,3 +432,15 @@ def test_log_records_leave_through_the_choke_point() -> None:
     lines = err.getvalue().splitlines()
     assert lines == ["driftcheck e2e: output withheld: it contained a secret",
                      "driftcheck e2e: log driftcheck.platform: storage error on POST /workspaces: OperationalError"]
+
+
+@pytest.mark.parametrize("encoding", ["plain", "x-escapes", "percent-lower", "upper"])
+def test_an_exception_quoting_a_broken_status_line_is_withheld(upstream: RunningPlatform, repo: Path,
+                                                               tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               encoding: str) -> None:
+    hostility = Hostility("status-line", encoding)
+    outputs = run_against(upstream, repo, tmp_path, capsys, hostility, "--no-probe")
+    assert_nothing_leaked(outputs, hostility)
+    assert outputs.code == 1
+    assert re.search(r"\[FAIL\] 4 byok opt-in .*: POST /workspaces/\S+/secrets failed after 1 attempt\(s\): "
+                     r"RemoteProtocolError: exception text withheld: it contained a secret", outputs.out), outputs.out
