@@ -27,7 +27,11 @@ def _discover_root(ctx: click.Context, _param: click.Parameter, value: Path | No
     from driftcheck.config import find_root
 
     ctx.meta[ROOT_DISCOVERED] = True
-    return Path(os.path.relpath(find_root(Path.cwd())))  # relative to the cwd: `.`, `..`, `../..`
+    try:
+        return Path(os.path.relpath(find_root(Path.cwd())))  # relative to the cwd: `.`, `..`, `../..`
+    except OSError as exc:  # e.g. the current directory was removed under the shell
+        raise click.UsageError(f"cannot find the repository root from the current directory ({exc.strerror}); "
+                               "cd into the repository or pass --root DIR") from None
 
 
 def check_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -32,7 +32,10 @@ def cwd_paths(root: str) -> Callable[[str], str]:
     Inside the current directory, or when the current directory is inside the root (a
     subdirectory of the repository: `../../x.go`), the path is relative; otherwise absolute.
     """
-    cwd = os.getcwd()
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the current directory was removed: nothing to be relative to
+        return lambda path: path
     root_abs = os.path.abspath(root)
     below_root = not os.path.relpath(cwd, root_abs).startswith("..")
 

@@ -306,3 +306,13 @@ def test_fixable_languages_are_the_ones_fix_rewrites():
     from driftcheck.report.text_format import FIXABLE_LANGUAGES
 
     assert FIXABLE_LANGUAGES == set(_REWRITERS)
+
+
+def test_a_removed_current_directory_is_a_clear_error_not_a_crash(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    proc = subprocess.run(["bash", "-c", 'cd "$1" && rmdir "$1" && exec "$2" -m driftcheck check', "bash", str(gone),
+                           sys.executable], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "NO_COLOR": "1"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert "cannot find the repository root from the current directory" in proc.stderr, proc.stderr
