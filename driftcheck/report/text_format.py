@@ -11,8 +11,6 @@ if TYPE_CHECKING:
     from driftcheck.attribution import Attribution
 
 _RED, _YELLOW, _GREEN, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[32m", "\033[1m", "\033[0m"
-# The mirror languages `driftcheck fix` rewrites (driftcheck.fix.plan._REWRITERS; a test keeps them equal).
-FIXABLE_LANGUAGES = frozenset({"shell", "python", "typescript", "javascript"})
 # What `fix` repairs: missing and extra keys, repeated keys and the order. DC004/DC006 are edits by hand.
 FIXABLE_CODES = frozenset({"DC001", "DC002", "DC003", "DC005"})
 
@@ -53,7 +51,9 @@ def can_fix(contract: ContractResult) -> bool:
     """Whether `driftcheck fix` could act on this contract's drift (so the summary may suggest it)."""
     if contract.status != "drift":
         return False
-    fixable_paths = {m.extracted.ref.path for m in contract.mirrors if m.extracted.ref.language in FIXABLE_LANGUAGES
+    from driftcheck.fix.plan import _REWRITERS  # the mirror languages fix rewrites (drift reports only)
+
+    fixable_paths = {m.extracted.ref.path for m in contract.mirrors if m.extracted.ref.language in _REWRITERS
                      and m.extracted.keys is not None}
     if any(m.missing or m.extra for m in contract.mirrors if m.extracted.ref.path in fixable_paths):
         return True

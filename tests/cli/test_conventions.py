@@ -301,13 +301,6 @@ def test_summary_does_not_suggest_fix_for_a_go_mirror(tmp_path):
     assert fix.code == 1 and "cannot rewrite" in fix.err  # what the summary no longer promises
 
 
-def test_fixable_languages_are_the_ones_fix_rewrites():
-    from driftcheck.fix.plan import _REWRITERS
-    from driftcheck.report.text_format import FIXABLE_LANGUAGES
-
-    assert FIXABLE_LANGUAGES == set(_REWRITERS)
-
-
 def test_a_removed_current_directory_is_a_clear_error_not_a_crash(tmp_path):
     gone = tmp_path / "gone"
     gone.mkdir()
