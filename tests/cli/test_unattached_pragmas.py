@@ -31,6 +31,7 @@ LANGS = [
     Lang("python", "mirror/keys.py", lambda t: f"# {t}", lambda n, ks: f"{n} = {ks!r}"),
     Lang("go", "mirror/keys.go", lambda t: f"// {t}", lambda n, ks: f"var {n} = []string{{{', '.join(map(repr, ks))}}}"
          .replace("'", '"'), "package mirror\n"),
+    Lang("typescript", "mirror/keys.ts", lambda t: f"// {t}", lambda n, ks: f"export const {n} = {ks!r};"),
 ]
 IDS = [lang.name for lang in LANGS]
 
