@@ -21,9 +21,12 @@ def run_check(options: CheckOptions, files: SourceFiles | None = None) -> CheckR
     files = files or SourceFiles(options.root)
     extracted: dict[tuple[str, str, str], ExtractedList] = {}
 
+    def key_of(ref: ListRef) -> tuple[str, str, str]:
+        return str(files.resolve(ref.path)), ref.symbol, ref.language
+
     def extract(ref: ListRef) -> ExtractedList:
         # A list named by several contracts is extracted once (and its file parsed once).
-        cache_key = (str(files.resolve(ref.path)), ref.symbol, ref.language)
+        cache_key = key_of(ref)
         if cache_key not in extracted:
             extracted[cache_key] = extract_list(ref, files)
         found = extracted[cache_key]
@@ -33,7 +36,7 @@ def run_check(options: CheckOptions, files: SourceFiles | None = None) -> CheckR
         extract(contract.source)
         for mirror in contract.mirrors:
             extract(mirror.ref)
-    _settle_pragmas(contracts, extracted, lambda ref: (str(files.resolve(ref.path)), ref.symbol, ref.language))
+    _settle_pragmas(contracts, extracted, key_of)
     results = tuple(
         compare_contract(contract, extract(contract.source), [extract(m.ref) for m in contract.mirrors])
         for contract in contracts
