@@ -69,7 +69,8 @@ def _read(script: Script, name: str) -> Reading:
     keys: tuple[Key, ...] | None = None
     if not problems:
         try:
-            keys = tuple(script.keys(name, script.list_value(name, definition, events)))
+            evaluator = script.evaluator()
+            keys = tuple(evaluator.keys(name, evaluator.list_value(name, definition, events)))
         except Stop as stop:
             if stop.code == "DC104":  # a change found while evaluating (an append to a readonly list)
                 found.append(_unproven(script, stop.offset, stop.message))
@@ -78,7 +79,7 @@ def _read(script: Script, name: str) -> Reading:
     found = precise + _one_per_line(found, [*problems, *precise])
     attached = script.attached_comments(definition)
     return Reading(
-        path=path, definition=defined, keys=keys, value_span=script.value_span(definition),
+        path=path, definition=defined, keys=keys, value_span=script.evaluator().value_span(definition),
         occurrences=tuple(found), problems=tuple(problems),
         attached_comments=tuple(attached), other_comments=tuple(script.other_comments(attached)),
     )

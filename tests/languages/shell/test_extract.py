@@ -14,7 +14,7 @@ from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 from repogen import CANONICAL_KEYS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "fixtures"
 HARNESS = "tests/e2e/test_staging_full_saas.sh"
 BASH = shutil.which("bash") or "/usr/bin/bash"
