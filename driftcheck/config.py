@@ -20,7 +20,7 @@ DEFAULT_CONTRACT_NAME = "byok-strip-list"
 DEFAULT_SOURCE = "workspace-server/internal/handlers/secrets.go:platformManagedDirectLLMBypassKeys"
 DEFAULT_MIRROR = "tests/e2e/test_staging_full_saas.sh:BYOK_STRIP_KEYS"
 
-_CONTRACT_KEYS = {"name", "source", "mirrors", "relation", "order", "allow"}
+_CONTRACT_KEYS = {"name", "source", "mirrors", "relation", "order", "allow", "go_target"}
 _MIRROR_KEYS = {"ref", "relation", "language"}
 _SOURCE_KEYS = {"ref", "language"}
 # Languages whose selectors are paths from the document root, and those that accept steps at all.
@@ -305,7 +305,25 @@ def _parse_contract(raw: Any, index: int, root: Path, display: str, text: str) -
         else:
             mirrors.append(MirrorSpec(_ref(item, root, where, "mirrors"), relation))
     allowances = _parse_allow(raw.get("allow"), where, display, text)
+    if "go_target" in raw:
+        source, mirrors = _with_go_target(raw["go_target"], where, source, mirrors)
     return Contract(name=name, source=source, mirrors=tuple(mirrors), order=order, allowances=allowances)
+
+
+def _with_go_target(value: Any, where: str, source: ListRef, mirrors: list[MirrorSpec]) -> tuple[ListRef, list[MirrorSpec]]:
+    """Attach `go_target = "os/arch"` to the contract's Go lists (build constraints are evaluated for it)."""
+    from dataclasses import replace
+
+    from driftcheck.languages.go.constraints import parse_target
+
+    if not isinstance(value, str) or parse_target(value) is None:
+        raise ConfigError(f"{where}: 'go_target' must be a GOOS/GOARCH pair such as \"linux/amd64\", not {value!r}",
+                          "go_target")
+
+    def targeted(ref: ListRef) -> ListRef:
+        return replace(ref, go_target=value) if ref.language == "go" else ref
+
+    return targeted(source), [replace(m, ref=targeted(m.ref)) for m in mirrors]
 
 
 def _ref(value: Any, root: Path, where: str, key: str, language: Any = None) -> ListRef:

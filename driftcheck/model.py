@@ -27,6 +27,7 @@ class ListRef:
     path: str  # as written (relative to the root unless absolute)
     symbol: str
     language: Language
+    go_target: str | None = None  # "os/arch" from the contract: evaluate Go build constraints for it
 
 
 @dataclass(frozen=True)

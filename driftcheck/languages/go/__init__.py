@@ -1,5 +1,6 @@
-"""The go backend (transitional: wraps the extractor written before the backend protocol)."""
+"""The Go backend (DESIGN.md sections 5 and 11): read.py reads; package, constraints, syntax, evaluate and
+occurrences hold the stages."""
 
-from driftcheck.languages.driver import LegacyBackend
+from driftcheck.languages.go.read import GoBackend
 
-BACKEND = LegacyBackend("go", "driftcheck.languages.go.extractor")
+BACKEND = GoBackend()
