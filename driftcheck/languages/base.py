@@ -71,6 +71,7 @@ class Reading:
     problems: tuple[Finding, ...] = ()
     defined_names: tuple[str, ...] = ()
     not_found_hint: str = ""  # backend-specific DC100 advice, replacing the closest-name suggestion
+    not_found_at: tuple[int, int] = (1, 1)  # line, column the DC100 points at (e.g. a local declaration)
     attached_comments: tuple[Comment, ...] = ()
     other_comments: tuple[Comment, ...] = ()
     duplicates_are_errors: bool = False  # e.g. Go map literals: the compiler rejects duplicate keys

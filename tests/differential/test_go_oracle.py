@@ -200,12 +200,13 @@ _MAY_DECLINE = {
 def test_go_valid_forms_are_read_exactly_or_refused(gopath: tuple[Path, dict[str, str]], form: str) -> None:
     root, _ = gopath
     pkg = f"m_{form}"
-    access = (f"package {pkg}\n\nfunc DiffKeys() []string {{ return K }}\n").encode()
+    access = (f"package {pkg}\n\nfunc DiffKeys() []string {{ return append([]string{{}}, K...) }}\n").encode()
     case = gen.Case(name=pkg, files={"list.go": _MAY_DECLINE[form].format(pkg=pkg).encode(), "zz_access.go": access},
                     main="list.go", symbol="K", kind="ordered", may_decline=True)
     oracle = build_and_run(gopath, f"may_{form}", [case])[pkg]
     result = extract_case(case, root / "src" / "gen" / f"may_{form}" / pkg, "go")
     if result.keys is None:
-        assert {f.code for f in result.findings} <= {"DC101", "DC102"}, result.findings
+        # DC104: tree-sitter misparses a region (gofmt accepts it) that spells a name the list uses.
+        assert {f.code for f in result.findings} <= {"DC101", "DC102", "DC104"}, result.findings
     else:
         assert list(result.key_names) == oracle

@@ -13,6 +13,7 @@ whose `status` is None ("depends"), and what they hold about the list is DC103.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -215,13 +216,13 @@ class Package:
             if gofile is not None:
                 yield gofile
 
-    def all_members(self) -> Iterator[GoFile]:
-        """Every file of the package (parsed), for declarations that matter wherever they are."""
+    def members_declaring(self, pattern: re.Pattern[bytes]) -> Iterator[GoFile]:
+        """The source file, then each member whose bytes match `pattern` (a sound pre-filter for a declaration)."""
         yield self.main
         for path in self._siblings:
             loaded = self.files.load(path)
-            if not isinstance(loaded, SourceFile):
-                continue  # reported by siblings_mentioning when it could matter
+            if not isinstance(loaded, SourceFile) or not pattern.search(loaded.data):
+                continue  # unreadable: reported by siblings_mentioning when it could matter
             constraint = loaded.analysis("go-constraint", lambda: file_constraint(loaded.path.name, loaded.data))
             if constraint.status(self.target) is False:
                 continue

@@ -64,12 +64,13 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
                 "DC103", f"{symbol} is declared again here ({other.kind}); it is already declared at line "
                 f"{decl.name_node.start_point[0] + 1}; keep exactly one declaration", source, other.name_node))
     status = main.constraint.status(target)
+    declared_elsewhere = any(gofile is not main and symbol in gofile.decls for gofile in package.files_mentioning(symbol))
     if status is False:
         problems.append(node_finding(
             "DC103", f"{path} is never built{' for ' + target_text if target else ''} ({main.constraint.text}), "
             f"so {symbol} is not part of the program; point the list reference at the file go build compiles",
             source, decl.name_node))
-    elif status is None:
+    elif status is None and not declared_elsewhere:  # else the DC103 at the other declaration says it
         problems.append(node_finding(
             "DC103", f"{symbol} is only built when {main.constraint.text}, so the list depends on the build; move "
             "it to a file every build compiles, or set go_target = \"os/arch\" on the contract", source,
@@ -135,14 +136,23 @@ def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: st
         where = enclosing_function(node)
         if depends:
             where += f" (in a file built only when {depends})"
-        out.append(Occurrence(display, *_position(gofile.source, node), "unproven", why + where))
+        what, sep, fix = why.partition("; ")
+        out.append(Occurrence(display, *_position(gofile.source, node), "unproven", what + where + sep + fix))
     return out
+
+
+_WORDS = b"|".join(name.encode() for name in sorted(PREDECLARED, key=len, reverse=True))
+# Where a package-level declaration can spell its name: after const/var/type/func, a group's "(", a
+# name list's ",", a ";" or at the start of a line, with blanks and comments between. Only files
+# matching are parsed for the check (a sibling that cannot declare one is never parsed).
+_MAY_DECLARE_PREDECLARED = re.compile(
+    rb"(?:\b(?:const|var|type|func)|[(,;]|^)(?:\s|/\*[\s\S]*?\*/|//[^\n]*)*\b(?:" + _WORDS + rb")\b", re.M)
 
 
 def _predeclared(package: Package, symbol: str) -> list[Occurrence]:
     """A package-level declaration shadowing a predeclared identifier changes what the definition means."""
     out = []
-    for gofile in package.all_members():
+    for gofile in package.members_declaring(_MAY_DECLARE_PREDECLARED):
         for name in sorted(PREDECLARED.intersection(gofile.decls)):
             for decl in gofile.decls[name]:
                 out.append(Occurrence(
@@ -191,18 +201,18 @@ def _not_found(main: GoFile, package: Package, symbol: str, own: list[Decl]) -> 
     source = main.source
     if own:
         other = own[0]
-        return Reading(source.display, not_found_hint=(
-            f"it is a {other.kind} at line {other.name_node.start_point[0] + 1}, not a package-level var; driftcheck "
-            f"reads `var {symbol} = map[string]struct{{}}{{...}}` or a []string literal"))
+        return Reading(source.display, not_found_at=_position(source, other.name_node), not_found_hint=(
+            f"it is a {other.kind}, not a package-level var; driftcheck reads "
+            f"`var {symbol} = map[string]struct{{}}{{...}}` or a []string literal"))
     for gofile, decl in package.decls(symbol):
         if decl.kind == "var":
             return Reading(source.display, not_found_hint=(
                 f"it is declared in {gofile.where(decl.name_node)}; point the list reference at that file"))
     local = _local_declaration(main, symbol)
     if local is not None:
-        return Reading(source.display, not_found_hint=(
-            f"it is only declared inside a function{enclosing_function(local)} at line {local.start_point[0] + 1} "
-            "(a local variable); driftcheck reads package-level vars — move it to package level"))
+        return Reading(source.display, not_found_at=_position(source, local), not_found_hint=(
+            f"it is only declared inside a function{enclosing_function(local)} (a local variable); driftcheck "
+            "reads package-level vars — move it to package level"))
     names = [name for name, decls in main.decls.items() if any(d.kind in ("var", "const") for d in decls)]
     return Reading(source.display, defined_names=tuple(names))
 

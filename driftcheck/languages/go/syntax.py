@@ -60,21 +60,37 @@ def _verdict(source: SourceFile) -> SyntaxVerdict:
     if candidate is None:
         return SyntaxVerdict(None, None)
     gofmt = _gofmt()
-    if gofmt is None:
+    first = next((c for c in root.named_children if c.type != "comment"), None)
+    if gofmt is None or first is None or first.type != "package_clause":
+        # Without a package clause gofmt parses the text as a fragment (declarations or statements),
+        # which go build never does: the file is rejected, as tree-sitter says.
         return SyntaxVerdict(candidate, None)
     accepted, rejected = _gofmt_check(gofmt, source)
     if not accepted:
-        return SyntaxVerdict(rejected or candidate, None)
-    error = first_error_node(root)
+        if rejected is not None and rejected.line != candidate.line:
+            return SyntaxVerdict(rejected, None)  # gofmt's position; its message names the token
+        return SyntaxVerdict(candidate, None)  # the same line: keep the message that says how to fix it
+    error = _deepest_error(root) if root.has_error else None
     if error is not None:
         region = (error.start_byte, error.end_byte)
-        if error.parent is not None and error.type != "ERROR" and error.is_missing:
+        if error.parent is not None and error.is_missing:
             region = (error.parent.start_byte, error.parent.end_byte)
     else:  # a newline/top-level complaint with no ERROR node: the line it names
         starts = source.line_starts()
         line = candidate.line
         region = (starts[line - 1], starts[line] if line < len(starts) else len(source.data))
     return SyntaxVerdict(None, region)
+
+
+def _deepest_error(node: Node) -> Node:
+    """The first ERROR/MISSING node, else the smallest node whose subtree holds the error."""
+    while True:
+        if node.is_error or node.is_missing:
+            return node
+        inner = next((c for c in node.children if c.has_error or c.is_missing or c.is_error), None)
+        if inner is None:
+            return node
+        node = inner
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFiles
 from repogen import CANONICAL_KEYS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 CANONICAL = list(CANONICAL_KEYS)  # the 23 fixture keys, defined once in benchmarks/repogen.py
 
 
@@ -247,13 +247,13 @@ def test_constant_in_test_file_is_not_visible(tmp_path: Path) -> None:
     result = run(tmp_path, {"secrets.go": secrets, "secrets_test.go": go('const fromTest = "T"\n')})
     line, column, message = only(result, "DC102")
     assert (line, column) == (3, 21)
-    assert "fromTest is not a constant declared in the non-test files" in message
+    assert "fromTest is not a constant declared in the built non-test files" in message
 
 
 @pytest.mark.parametrize(("decl", "expected"), [
     ("const (\n    zero = iota\n    one\n)\n", "is an iota constant"),
     ("const one = 1\n", "is the number 1, not a string"),
-    ("type Env string\n\nconst one Env = \"ONE\"\n", "has type Env, not string"),
+    ("type Env int\n\nconst one Env = 1\n", "has type Env, not string"),
     ("var one = \"ONE\"\n", "element one (handlers/consts.go:3) is a variable"),
     ("const one = \"A\" + two\n\nvar two = \"B\"\n",
      "constant one (handlers/consts.go:3) refers to two (handlers/consts.go:5), which is a variable"),
@@ -371,10 +371,44 @@ def test_values_that_are_not_lists(tmp_path: Path, value: str, column: int, expe
     assert found_column == column
 
 
-def test_keyed_array_elements_fail_closed(tmp_path: Path) -> None:
+def test_keyed_array_with_a_gap_is_refused(tmp_path: Path) -> None:
+    # Go fills index 1 with "", which is not a key name.
     result = run(tmp_path, {"secrets.go": go('var keys = [...]string{0: "A", 2: "B"}\n')})
-    assert codes(result) == [("DC102", "handlers/secrets.go", 3, 24), ("DC102", "handlers/secrets.go", 3, 32)]
-    assert "indexed array element `0: \"A\"`" in result.findings[0].message
+    assert codes(result) == [("DC102", "handlers/secrets.go", 3, 23)]
+    assert "no element at index 1" in result.findings[0].message
+
+
+@pytest.mark.parametrize(("literal", "expected"), [
+    ('[...]string{1: "B", 0: "A"}', [("A", 3, 35), ("B", 3, 27)]),
+    ('[]string{"A", 2: "C", 1: "B"}', [("A", 3, 21), ("B", 3, 37), ("C", 3, 29)]),
+    ('[3]string{2: "C", 0: "A", "B"}', [("A", 3, 33), ("B", 3, 38), ("C", 3, 25)]),
+])
+def test_keyed_array_elements_in_go_order(tmp_path: Path, literal: str, expected: list) -> None:
+    result = run(tmp_path, {"secrets.go": go(f"var keys = {literal}\n")})
+    assert keys(result) == expected, result.findings
+
+
+def test_named_string_element_types(tmp_path: Path) -> None:
+    source = go("""
+        type Source string
+
+        type Alias = Source
+
+        const anthropic Source = "ANTHROPIC_API_KEY"
+
+        var keys = []Alias{anthropic, Source("OPENAI_API_KEY"), "GROQ_API_KEY"}
+
+        var set = map[Source]struct{}{anthropic: {}, "X": {}}
+    """)
+    result = run(tmp_path, {"secrets.go": source})
+    assert [k.key for k in result.keys or ()] == ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY"], result.findings
+    result = run(tmp_path, {}, symbol="set")
+    assert [k.key for k in result.keys or ()] == ["ANTHROPIC_API_KEY", "X"], result.findings
+
+
+def test_named_non_string_element_type_is_refused(tmp_path: Path) -> None:
+    result = run(tmp_path, {"secrets.go": go('type Source []byte\n\nvar keys = []Source{Source("A")}\n')})
+    assert result.keys is None and codes(result)[0][0] == "DC102"
 
 
 def test_map_element_without_key(tmp_path: Path) -> None:
@@ -497,7 +531,7 @@ def test_symbol_not_found_suggests_the_closest_name(tmp_path: Path) -> None:
 def test_symbol_declared_in_another_file_of_the_package(tmp_path: Path) -> None:
     result = run(tmp_path, {"secrets.go": go("func f() {}\n"), "lists.go": go('var keys = []string{"A"}\n')})
     _, _, message = only(result, "DC100")
-    assert "is not declared in handlers/secrets.go but in handlers/lists.go:3" in message
+    assert "is not defined in handlers/secrets.go; it is declared in handlers/lists.go:3" in message
 
 
 def test_symbol_only_declared_locally(tmp_path: Path) -> None:
@@ -555,20 +589,26 @@ def test_func_with_the_same_name_in_a_sibling(tmp_path: Path) -> None:
 # DC104 and scoping
 
 
-@pytest.mark.parametrize(("statement", "column"), [
-    ('keys["X"] = struct{}{}', 5),
-    ('keys["X"] += 1', 5),
-    ('(keys)["X"] = struct{}{}', 5),
-    ('delete(keys, "A")', 5),
-    ("clear(keys)", 5),
-    ('keys = map[string]struct{}{"X": {}}', 5),
-    ("keys, n = nil, 1", 5),
-    ("n, keys = 1, nil", 5),
-    ('keys["X"]++', 5),
-    ("for keys = range channels {}", 9),
-    ("for _, keys[\"X\"] = range pairs {}", 9),
+@pytest.mark.parametrize("statement", [
+    'keys["X"] = struct{}{}',
+    'keys["X"] += 1',
+    '(keys)["X"] = struct{}{}',
+    'delete(keys, "A")',
+    "clear(keys)",
+    'keys = map[string]struct{}{"X": {}}',
+    "keys, n = nil, 1",
+    "n, keys = 1, nil",
+    'keys["X"]++',
+    "for keys = range channels {}",
+    "for _, keys[\"X\"] = range pairs {}",
+    "other := keys",
+    "use(keys)",
+    "_ = &keys",
+    '(*&keys)["X"] = struct{}{}',
+    'map[string]struct{}(keys)["X"] = struct{}{}',
+    "f := func() map[string]struct{} { return keys }; _ = f",
 ])
-def test_mutations_are_dc104(tmp_path: Path, statement: str, column: int) -> None:
+def test_mutations_are_dc104(tmp_path: Path, statement: str) -> None:
     source = go(f"""
         var keys = map[string]struct{{}}{{"A": {{}}}}
 
@@ -577,9 +617,9 @@ def test_mutations_are_dc104(tmp_path: Path, statement: str, column: int) -> Non
         }}
     """)
     line, found_column, message = only(run(tmp_path, {"secrets.go": source}), "DC104")
-    assert (line, found_column) == (6, column)
-    assert message.startswith("keys is changed after its declaration by `")
-    assert message.endswith("in func init; put every key in the declaration itself")
+    assert (line, found_column) == (6, 5 + statement.index("keys"))  # at the occurrence of the name
+    assert message.startswith("cannot prove keys is unchanged here: ")
+    assert " in func init; " in message
 
 
 def test_append_and_copy_on_a_slice(tmp_path: Path) -> None:
@@ -594,7 +634,9 @@ def test_append_and_copy_on_a_slice(tmp_path: Path) -> None:
     """)
     result = run(tmp_path, {"secrets.go": source})
     assert result.keys is None
-    assert codes(result) == [("DC104", "handlers/secrets.go", line, 5) for line in (6, 7, 8)]
+    # keys = append(keys, ...): the assignment and the append into its backing array; copy(keys[:1], ...); keys[0] =
+    assert codes(result) == [("DC104", "handlers/secrets.go", 6, 5), ("DC104", "handlers/secrets.go", 6, 19),
+                             ("DC104", "handlers/secrets.go", 7, 10), ("DC104", "handlers/secrets.go", 8, 5)]
 
 
 def test_mutation_in_a_sibling_file_and_in_a_package_level_func_literal(tmp_path: Path) -> None:
@@ -708,7 +750,7 @@ def test_duplicate_keys_are_reported_and_kept(tmp_path: Path) -> None:
     assert keys(result) == [("ANTHROPIC_API_KEY", 6, 5), ("GEMINI_API_KEY", 7, 5), ("ANTHROPIC_API_KEY", 8, 5)]
     [finding] = result.findings
     assert (finding.code, finding.line, finding.column, finding.key) == ("DC003", 8, 5, "ANTHROPIC_API_KEY")
-    assert finding.message == ('"ANTHROPIC_API_KEY" is listed more than once in keys (first at line 6); '
+    assert finding.message == ("'ANTHROPIC_API_KEY' is listed more than once in keys (first at line 6); "
                                "delete the repeated entry")
 
 
@@ -716,7 +758,7 @@ def test_duplicate_map_keys_mention_go(tmp_path: Path) -> None:
     result = run(tmp_path, {"secrets.go": go('var keys = map[string]struct{}{"A": {}, "A": {}}\n')})
     assert keys(result) == [("A", 3, 32), ("A", 3, 41)]
     assert codes(result) == [("DC003", "handlers/secrets.go", 3, 41)]
-    assert "Go also rejects duplicate constant map keys" in result.findings[0].message
+    assert "the compiler rejects this too" in result.findings[0].message
 
 
 # ----------------------------------------------------------------------------------------------
