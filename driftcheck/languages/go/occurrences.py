@@ -20,9 +20,12 @@ sliced, or under `&` can be changed through the copy of the reference: unproven.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from driftcheck.languages.go.package import GoFile, names, var_specs
+
+if TYPE_CHECKING:
+    from driftcheck.languages.go.calls import Bound
 
 Node = Any  # tree_sitter.Node
 
@@ -73,11 +76,15 @@ def _statement_declares(statement: Node, name: bytes) -> bool:
     return False
 
 
-def shadowed(ident: Node, name: bytes) -> bool:
-    """Whether `ident` refers to a local declaration rather than the package-level name."""
+def shadowed(ident: Node, name: bytes, stop: Node | None = None) -> bool:
+    """Whether `ident` refers to a local declaration rather than the package-level name.
+
+    With `stop` (a function), only declarations inside it count: False means `ident` is that
+    function's parameter (or a name from outside it).
+    """
     at = ident.start_byte
     child, node = ident, ident.parent
-    while node is not None and node.type != "source_file":
+    while node is not None and node.type != "source_file" and node != stop:
         kind = node.type
         if kind == "statement_list":  # a block or a case clause: earlier declarations are in scope
             for statement in node.named_children:
@@ -171,8 +178,12 @@ def is_package_level_name(ident: Node) -> bool:
     return False
 
 
-def classify(ident: Node, kind: str, symbol: str) -> str | None:
-    """None when `ident` (the package-level list, of kind map/slice/array) is only read here, else why not."""
+def classify(ident: Node, kind: str, symbol: str, calls: Bound | None = None, literal: bool = True) -> str | None:
+    """None when `ident` (the list, of kind map/slice/array) is only read here, else why not.
+
+    `calls` analyses callees: passing the list to a function that only reads it is a read.
+    `literal`: `ident` names the list itself (a literal: capacity = length), not a callee's parameter.
+    """
     expr = _up_parens(ident)
     parent = expr.parent
     if parent is None:
@@ -188,7 +199,7 @@ def classify(ident: Node, kind: str, symbol: str) -> str | None:
             and parent.parent.child_by_field_name("key") == parent:
         return None  # a struct field name `T{NAME: v}`, or an array used as a map key (a copy)
     if ptype == "argument_list":
-        return _argument_use(parent, expr, kind, symbol)
+        return _argument_use(parent, expr, kind, symbol, calls, literal)
     if ptype == "variadic_argument":
         call = _call_of(parent.parent)
         if call is not None and _builtin(call) == "append":
@@ -196,7 +207,7 @@ def classify(ident: Node, kind: str, symbol: str) -> str | None:
         return (f"`...` passes {symbol}'s backing array to the function, which can change it; pass a copy: "
                 f"append([]string(nil), {symbol}...)...")
     if ptype == "slice_expression" and parent.child_by_field_name("operand") == expr:
-        return _slice_use(parent, symbol)
+        return _slice_use(parent, symbol, calls)
     if _is_lvalue(expr):
         return f"it is assigned here; put every key in the declaration of {symbol} instead"
     if ptype == "unary_expression" and _operator_type(parent) == "&":
@@ -244,7 +255,7 @@ def _builtin(call: Node) -> str | None:
     function = call.child_by_field_name("function")
     if function is None:
         return None
-    function = _down_parens(function)
+    function = down_parens(function)
     if function.type != "identifier":
         return None
     name = function.text.decode("utf-8")
@@ -253,7 +264,7 @@ def _builtin(call: Node) -> str | None:
     return name  # a package-level declaration of the name refuses the whole list (see PREDECLARED)
 
 
-def _down_parens(node: Node) -> Node:
+def down_parens(node: Node) -> Node:
     while node.type == "parenthesized_expression":
         inner = [c for c in node.named_children if c.type != "comment"]
         if len(inner) != 1:
@@ -266,13 +277,19 @@ def _arguments(argument_list: Node) -> list[Node]:
     return [c for c in argument_list.named_children if c.type != "comment"]
 
 
-def _argument_use(arguments: Node, expr: Node, kind: str, symbol: str) -> str | None:
+def _argument_use(arguments: Node, expr: Node, kind: str, symbol: str, calls: Bound | None,
+                  literal: bool) -> str | None:
     call = _call_of(arguments)
     if call is None:
         return f"driftcheck cannot tell what `{_text(arguments.parent or arguments)}` does to {symbol}"
     builtin = _builtin(call)
     position = next((i for i, a in enumerate(_arguments(arguments)) if a == expr), 0)
     if builtin in _READ_BUILTINS or (builtin == "copy" and position >= 1):
+        return None
+    if builtin == "append" and position == 0 and literal and kind == "slice" and _appends_elements(arguments):
+        # A slice literal's capacity is its length, so appending at least one element allocates a new
+        # array: neither the list nor its backing array is written, and the result does not alias it.
+        # (Any write that could give the list spare capacity is an occurrence of its own.)
         return None
     if builtin == "append" and position == 0:
         return (f"append({symbol}, ...) can write into {symbol}'s backing array; append to a copy: "
@@ -281,13 +298,21 @@ def _argument_use(arguments: Node, expr: Node, kind: str, symbol: str) -> str | 
         return f"{builtin}({symbol}, ...) changes it; put every key in the declaration instead"
     if kind == "array" and builtin != "panic":
         return None  # passed by value: the callee gets a copy
+    if builtin is None and calls is not None and calls.reads(call, position, "slice" if kind == "array" else kind):
+        return None  # the callee only reads that parameter
     function = call.child_by_field_name("function")
     callee = _text(function) if function is not None else "the function"
     return (f"{symbol} (a {_what(kind)}) is passed to {callee}, which can change it through the reference; pass "
             f"a copy ({'maps.Clone' if kind == 'map' else 'slices.Clone'}({symbol})) or read it before the call")
 
 
-def _slice_use(slice_expr: Node, symbol: str) -> str | None:
+def _appends_elements(arguments: Node) -> bool:
+    """`append(NAME, x, ...)` with at least one element that is not a `...` spread."""
+    rest = _arguments(arguments)[1:]
+    return bool(rest) and not any(a.type == "variadic_argument" for a in rest) and b"..." not in arguments.text
+
+
+def _slice_use(slice_expr: Node, symbol: str, calls: Bound | None = None) -> str | None:
     """`NAME[a:b]` is a read only where the slice itself is only read."""
     expr = _up_parens(slice_expr)
     parent = expr.parent
@@ -301,6 +326,8 @@ def _slice_use(slice_expr: Node, symbol: str) -> str | None:
             builtin = _builtin(call) if call is not None else None
             position = next((i for i, a in enumerate(_arguments(parent)) if a == expr), 0)
             if builtin in _READ_BUILTINS or (builtin == "copy" and position >= 1):
+                return None
+            if builtin is None and call is not None and calls is not None and calls.reads(call, position, "slice"):
                 return None
         elif parent.type == "range_clause" and parent.child_by_field_name("right") == expr:
             return None

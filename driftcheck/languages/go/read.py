@@ -14,6 +14,7 @@ from typing import Any
 from driftcheck import rules
 from driftcheck.languages.base import Comment, Occurrence, Reading
 from driftcheck.languages.common import node_finding, node_key, node_span
+from driftcheck.languages.go.calls import Bound, Calls
 from driftcheck.languages.go.constraints import file_constraint, parse_target
 from driftcheck.languages.go.evaluate import Evaluator, evaluate_value
 from driftcheck.languages.go.occurrences import (
@@ -80,6 +81,7 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
     problems += value.findings
     occurrences = [Occurrence(path, *_position(source, decl.name_node), "definition")]
     kind = value.kind or "slice"  # not evaluable: refused anyway; classify as strictly as a slice
+    calls = Calls(package, files)
     for gofile in package.files_mentioning(symbol):
         depends = package.depends_on(gofile)
         if gofile is not main:
@@ -89,7 +91,7 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
                     "DC103", f"{symbol} is declared again here ({other.kind}){where}, besides "
                     f"{main.where(decl.name_node)}; with build tags each build sees a different list — keep exactly "
                     "one declaration", gofile.source, other.name_node))
-        occurrences += _occurrences(gofile, decl, symbol, kind, depends)
+        occurrences += _occurrences(gofile, decl, symbol, kind, depends, calls.bound(gofile))
         for line in linkname_lines(gofile.source.data, symbol):
             occurrences.append(Occurrence(gofile.source.display, line, 1, "unproven",
                                           f"//go:linkname binds {symbol} to another symbol, which can change it; "
@@ -118,7 +120,7 @@ def _position(source: SourceFile, node: Node) -> tuple[int, int]:
     return row + 1, source.point_column(row, col)
 
 
-def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: str) -> list[Occurrence]:
+def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: str, calls: Bound) -> list[Occurrence]:
     out: list[Occurrence] = []
     name = symbol.encode("utf-8")
     display = gofile.source.display
@@ -129,7 +131,7 @@ def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: st
             continue  # inside a string literal or a comment: Go never runs either as code
         if node == decl.name_node or is_package_level_name(node) or declares_local(node) or shadowed(node, name):
             continue
-        why = classify(node, kind, symbol)
+        why = classify(node, kind, symbol, calls)
         if why is None:
             out.append(Occurrence(display, *_position(gofile.source, node), "read"))
             continue

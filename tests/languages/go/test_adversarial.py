@@ -150,6 +150,16 @@ def c_slice_append(kind: str, n: int, rng: random.Random) -> tuple[str, set[str]
     return None
 
 
+def c_append_result(kind: str, n: int, rng: random.Random) -> tuple[str, set[str], str] | None:
+    """append(K, x): a slice literal has no spare capacity, so the result is a new array (a read); with only
+    a `...` spread (maybe empty) the result may be K itself, and a write through it changes K."""
+    if kind not in ("slice", "named"):
+        return None
+    if rng.random() < 0.5:
+        return f'c := append(K, "X_NEW"); c[0] = "X_INJECTED"', set(), "read"
+    return f'var none []{_elem(kind)}; c := append(K, none...); c[0] = "X_INJECTED"', set(), "refuse"
+
+
 def c_addr(kind: str, n: int, rng: random.Random) -> tuple[str, set[str], str] | None:
     if _is_array(kind):
         return '(&K)[1] = "X_INJECTED"', set(), "refuse"
@@ -186,6 +196,44 @@ def c_pass(kind: str, n: int, rng: random.Random) -> tuple[str, set[str], str]:
     body = _write(kind).replace("K[", "x[", 1)
     expect = "read" if _is_array(kind) else "refuse"  # an array is passed by value
     return f"func(x {t}) {{ {body} }}(K)", set(), expect
+
+
+def c_callee(kind: str, n: int, rng: random.Random) -> tuple[str, set[str], str] | None:
+    """The list passed to a function of the package: a read exactly when the callee only reads it."""
+    if _is_array(kind):
+        return None
+    t = _ktype(kind, n)
+    write = _write(kind).replace("K[", "x[", 1)
+    form = rng.choice(["reads", "reads_chain", "writes", "writes_chain", "stores", "recursive_reads", "unnamed"])
+    if form == "reads":
+        body, expect = "_ = len(x); for range x {}", "read"
+    elif form == "reads_chain":
+        body, expect = "peek(x, 0)", "read"
+    elif form == "writes":
+        body, expect = write, "refuse"
+    elif form == "writes_chain":
+        body, expect = "poke(x, 0)", "refuse"
+    elif form == "stores":
+        body, expect = f"saved = x\n}}\n\nvar saved {t}\n\nfunc init() {{ if saved != nil {{ {_write(kind).replace('K[', 'saved[', 1)} }} ", "refuse"
+    elif form == "recursive_reads":
+        body, expect = "if len(x) > 100 { callee(x) }", "read"
+    else:
+        return f"callee2(K, 1)\n}}\n\nfunc callee2({t}, int) {{ ", set(), "read"
+    helpers = (f"\n}}\n\nfunc peek(y {t}, d int) {{ if d < 3 {{ peek(y, d+1) }}; _ = len(y) }}"
+               f"\n\nfunc poke(y {t}, d int) {{ if d < 3 {{ poke(y, d+1); return }}; {write.replace('x[', 'y[', 1)} }}")
+    return f"callee(K){helpers}\n\nfunc callee(x {t}) {{ {body} ", set(), expect
+
+
+def c_library(kind: str, n: int, rng: random.Random) -> tuple[str, set[str], str] | None:
+    """Standard library calls: analysed in the installed Go's source."""
+    if kind == "slice":
+        return rng.choice([('_ = strings.Join(K, ",")', {"strings"}, "read"),
+                           ('_ = sort.SearchStrings(K, "A")', {"sort"}, "read"),
+                           ("_ = fmt.Sprint(K)", {"fmt"}, "read"),
+                           ("sort.Strings(K)", {"sort"}, "refuse")])
+    if _is_map(kind):
+        return "_ = fmt.Sprintf(\"%v\", K)", {"fmt"}, "read"
+    return None
 
 
 def c_method(kind: str, n: int, rng: random.Random) -> tuple[str, set[str], str] | None:
@@ -271,8 +319,8 @@ def make_value(kind: str, t: str) -> str:
 
 CONSTRUCTS: dict[str, Construct] = {
     "write": c_write, "compound": c_compound, "reassign": c_reassign, "slice_append": c_slice_append,
-    "addr": c_addr, "pointer": c_pointer, "conversion": c_conversion, "alias": c_alias, "pass": c_pass,
-    "method": c_method, "closure": c_closure, "copy": c_copy, "delete": c_delete, "unsafe": c_unsafe,
+    "append_result": c_append_result, "addr": c_addr, "pointer": c_pointer, "conversion": c_conversion, "alias": c_alias, "pass": c_pass,
+    "method": c_method, "callee": c_callee, "library": c_library, "closure": c_closure, "copy": c_copy, "delete": c_delete, "unsafe": c_unsafe,
     "reflect": c_reflect, "sort": c_sort, "reads": c_reads, "shadow": c_shadow,
 }
 
@@ -389,7 +437,7 @@ def make_case(rng: random.Random, name: str) -> Case:
     site = rng.choice(["init", "init", "var", "never", "sibling"])
     if code.startswith("var _ = ") and site == "never":
         site = "init"
-    if "\n}\n\ntype" in code and site == "var":
+    if "\n}\n\n" in code and site == "var":
         site = "init"  # a method declaration cannot sit inside a func literal
     placed = _place(code, "init" if site == "sibling" else site)
     if site == "sibling":

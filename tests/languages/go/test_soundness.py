@@ -37,6 +37,12 @@ ARRAY = 'package p\n\nvar keys = [...]string{"A", "B"}\n\n'
     (SLICE, 'func f() []string { return append([]string{}, keys[1:]...) }\n'),
     (SLICE, 'func f() []string { out := make([]string, 2); copy(out, keys); return out }\n'),
     (SLICE, 'var _ = keys\n\nfunc f() { _ = keys; println(keys[0]) }\n'),
+    (SLICE, 'var more = append(keys, "C")\n\nfunc f() { more[0] = "X" }\n'),
+    (SLICE.replace("\n\nvar", '\n\nimport "strings"\n\nvar'), 'var joined = strings.Join(keys, ",")\n'),
+    (SLICE, 'func has(xs []string, k string) bool {\n\tfor _, x := range xs {\n\t\tif x == k {\n\t\t\treturn true\n'
+            '\t\t}\n\t}\n\treturn again(xs[1:], k)\n}\n\nfunc again(ys []string, k string) bool { return has(ys, k) }\n\n'
+            'var _ = has(keys, "A")\n'),
+    (MAP.replace("\n\nvar", '\n\nimport "fmt"\n\nvar'), "var shown = fmt.Sprint(keys)\n"),
     (MAP, 'func f(k string) bool { _, ok := keys[k]; return ok }\n'),
     (MAP, 'func f(k string) bool { if v, ok := keys[k]; ok { return v }; return keys[k] }\n'),
     (MAP, 'func f() (n int) { for k, v := range keys { if v { n += len(k) } }; return n + len(keys) }\n'),
@@ -75,12 +81,17 @@ def test_reads_are_proven(tmp_path: Path, head: str, code: str) -> None:
     (SLICE, 'func f() { ch := make(chan []string, 1); ch <- keys }\n', 48),
     (SLICE, 'func f() { g(keys...) }\n\nfunc g(xs ...string) { xs[0] = "X" }\n', 14),
     (SLICE, 'var x = keys\n', 9),
+    (SLICE, 'var x = append(keys, none...)\n\nvar none []string\n', 16),
+    (SLICE.replace("\n\nvar", '\n\nimport "sort"\n\nvar'), 'func f() { sort.Strings(keys) }\n', 25),
+    (SLICE, 'func f() { g(keys) }\n\nfunc g(xs []string) { h(xs[1:]) }\n\nfunc h(ys []string) { ys[0] = "X" }\n', 14),
+    (SLICE, 'func f() { g(keys) }\n\nfunc g(xs []string) { _ = append(xs, "X") }\n', 14),
+    (MAP, 'func f() { g(keys) }\n\nfunc g(m map[string]bool) { saved = m }\n\nvar saved map[string]bool\n', 14),
 ])
 def test_changes_are_refused_at_the_occurrence(tmp_path: Path, head: str, code: str, column: int) -> None:
     result = run(tmp_path, {"a.go": head + code})
     assert result.keys is None
     found = [(f.code, f.line, f.column) for f in result.findings]
-    assert ("DC104", 5 + head.count("\n") - 4, column) in found, result.findings
+    assert ("DC104", head.count("\n") + 1, column) in found, result.findings
     assert all(f.message.startswith("cannot prove keys is unchanged here: ") for f in result.findings
                if f.code == "DC104")
 
