@@ -53,7 +53,7 @@ _CATALOGUE = (
     Rule("DC100", "symbol-not-found", 2,
          "The list's symbol is not defined in the file.",
          "Check the `PATH:SYMBOL` reference in the configuration; the message names the closest symbol found.",
-         message="{name!r} is not defined in {file}{hint}"),
+         message="{name!r} is not defined in {path}{hint}"),
     Rule("DC101", "syntax-error", 2,
          "The file does not parse.",
          "Fix the syntax error at the reported line; driftcheck will not guess around it."),

@@ -175,7 +175,7 @@ def _python_comments(source: SourceFile) -> list[Comment]:
 
 def _not_found(ref: ListRef, source: SourceFile, reading: Reading) -> Finding:
     if reading.not_found_hint:
-        return rules.finding("DC100", source.display, *reading.not_found_at, name=ref.symbol, file=source.display,
+        return rules.finding("DC100", source.display, *reading.not_found_at, name=ref.symbol, path=source.display,
                              hint="; " + reading.not_found_hint)
     import difflib  # only on this error path
 
@@ -187,7 +187,7 @@ def _not_found(ref: ListRef, source: SourceFile, reading: Reading) -> Finding:
         hint = "; defined here: " + ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
     else:
         hint = "; nothing that could hold a list is defined in this file"
-    return rules.finding("DC100", source.display, 1, 1, name=ref.symbol, file=source.display, hint=hint)
+    return rules.finding("DC100", source.display, 1, 1, name=ref.symbol, path=source.display, hint=hint)
 
 
 def _duplicates(symbol: str, keys: tuple[Key, ...], path: str, compiler_rejects: bool) -> list[Finding]:
