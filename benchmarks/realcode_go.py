@@ -1,7 +1,10 @@
 """Real Go code, old extractor vs new backend: which lists are read, which refused, and are the values right?
 
 Usage:
-    python benchmarks/realcode_go.py --old /path/to/worktree-of-525cf1a ROOT[=NAME] ...
+    git worktree add --detach /tmp/go-old 525cf1a
+    python benchmarks/realcode_go.py --old /tmp/go-old ROOT[=NAME] ...
+
+(The old version's results are cached in $TMPDIR/realcode_go-old-NAME.json.)
 
 For every package-level `var` of every non-test .go file under each ROOT whose value is a
 map/slice/array composite literal with a string (or named) key/element type and at least one
@@ -277,7 +280,19 @@ json.dump(out, sys.stdout)
 '''
 
 
-def run_version(code: Path, root: Path, cands: list[tuple[str, str]]) -> dict[str, dict]:
+def run_version(code: Path, root: Path, cands: list[tuple[str, str]], cache: Path | None = None) -> dict[str, dict]:
+    """Each candidate's result from the driftcheck at `code` (cached in `cache` when given: the old version)."""
+    if cache is not None and cache.exists():
+        cached = json.loads(cache.read_text())
+        if all(f"{rel}:{symbol}" in cached for rel, symbol in cands):
+            return cached  # type: ignore[no-any-return]
+    result = _run_worker(code, root, cands)
+    if cache is not None:
+        cache.write_text(json.dumps(result))
+    return result
+
+
+def _run_worker(code: Path, root: Path, cands: list[tuple[str, str]]) -> dict[str, dict]:
     proc = subprocess.run([sys.executable, "-c", WORKER, str(code), str(root)], input=json.dumps(cands),
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(code)})
     if proc.returncode != 0:
@@ -336,7 +351,8 @@ def main(argv: list[str]) -> int:
         root = Path(path_text).resolve()
         name = name or root.name
         cands = candidates(root)
-        old = run_version(old_code, root, cands)
+        cache = Path(tempfile.gettempdir()) / f"realcode_go-old-{name}.json"
+        old = run_version(old_code, root, cands, cache)
         new = run_version(new_code, root, cands)
         counts: Counter[str] = Counter(candidates=len(cands))
         newly_refused: Counter[str] = Counter()

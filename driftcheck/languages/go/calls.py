@@ -273,9 +273,9 @@ def _declares_predeclared(package: Package) -> bool:
     cached = package.main.source.analysis("go-declares-predeclared", lambda: [None])
     if cached[0] is None:
         from driftcheck.languages.go.occurrences import PREDECLARED
-        from driftcheck.languages.go.read import _MAY_DECLARE_PREDECLARED
+        from driftcheck.languages.go.read import may_declare_predeclared
 
-        cached[0] = any(PREDECLARED.intersection(f.decls) for f in package.members_declaring(_MAY_DECLARE_PREDECLARED))
+        cached[0] = any(PREDECLARED.intersection(f.decls) for f in package.members_declaring(may_declare_predeclared()))
     return bool(cached[0])
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from driftcheck.languages.common import node_finding, node_key
+from driftcheck.languages.common import node_key
 from driftcheck.languages.go.package import Decl, GoFile, Package, exprs, names, unparen
+from driftcheck import rules
+from driftcheck.languages.go.syntax import node_finding
 from driftcheck.languages.go.syntax import snippet as _snippet
 from driftcheck.model import Finding, Key
 from driftcheck.sources import SourceFile
@@ -76,9 +78,9 @@ def _decode_interpreted(source: SourceFile, node: Node) -> bytes:
 
     def bad(at: int, length: int, why: str) -> _EscapeProblem:
         column = source.point_column(row, col) + 1 + at  # an interpreted string is on one line
-        return _EscapeProblem(Finding(
-            "DC101", f"invalid escape sequence {raw[at:at + length]} in a Go string ({why}); Go rejects this file "
-            "— fix the escape", source.display, row + 1, column))
+        return _EscapeProblem(rules.finding(
+            "DC101", source.display, row + 1, column, detail=f"invalid escape sequence {raw[at:at + length]} in a Go "
+            f"string ({why}); Go rejects this file — fix the escape"))
 
     while i < n:
         ch = raw[i]

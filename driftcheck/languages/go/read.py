@@ -9,12 +9,12 @@ name in the package accounted for (occurrences.py). The driver decides the findi
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from driftcheck import rules
 from driftcheck.languages.base import Comment, Occurrence, Reading
-from driftcheck.languages.common import node_finding, node_key, node_span
-from driftcheck.languages.go.calls import Bound, Calls
+from driftcheck.languages.common import node_key, node_span
 from driftcheck.languages.go.constraints import file_constraint, parse_target
 from driftcheck.languages.go.evaluate import Evaluator, evaluate_value
 from driftcheck.languages.go.occurrences import (
@@ -29,7 +29,7 @@ from driftcheck.languages.go.occurrences import (
     shadowed,
 )
 from driftcheck.languages.go.package import Decl, GoFile, Package
-from driftcheck.languages.go.syntax import file_syntax
+from driftcheck.languages.go.syntax import file_syntax, node_finding
 from driftcheck.model import Finding, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
 
@@ -81,7 +81,7 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
     problems += value.findings
     occurrences = [Occurrence(path, *_position(source, decl.name_node), "definition")]
     kind = value.kind or "slice"  # not evaluable: refused anyway; classify as strictly as a slice
-    calls = Calls(package, files)
+    calls = _LazyCalls(package, files)
     for gofile in package.files_mentioning(symbol):
         depends = package.depends_on(gofile)
         if gofile is not main:
@@ -91,7 +91,17 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
                     "DC103", f"{symbol} is declared again here ({other.kind}){where}, besides "
                     f"{main.where(decl.name_node)}; with build tags each build sees a different list — keep exactly "
                     "one declaration", gofile.source, other.name_node))
-        occurrences += _occurrences(gofile, decl, symbol, kind, depends, calls.bound(gofile))
+        found = _occurrences(gofile, decl, symbol, kind, depends, calls.bound(gofile))
+        if depends:
+            # A change only some builds compile: the list depends on the build (DC103, naming the constraint).
+            for occurrence in found:
+                if occurrence.role == "unproven":
+                    problems.append(rules.finding(
+                        "DC103", occurrence.path, occurrence.line, occurrence.column,
+                        detail=f"{symbol} may be changed here only in builds where {depends}: {occurrence.why}; "
+                        "move the change out, or set go_target = \"os/arch\" on the contract"))
+            found = [o for o in found if o.role != "unproven"]
+        occurrences += found
         for line in linkname_lines(gofile.source.data, symbol):
             occurrences.append(Occurrence(gofile.source.display, line, 1, "unproven",
                                           f"//go:linkname binds {symbol} to another symbol, which can change it; "
@@ -120,7 +130,35 @@ def _position(source: SourceFile, node: Node) -> tuple[int, int]:
     return row + 1, source.point_column(row, col)
 
 
-def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: str, calls: Bound) -> list[Occurrence]:
+class _LazyCalls:
+    """Callee analysis (calls.py), imported and built only when the list is passed to a function."""
+
+    def __init__(self, package: Package, files: SourceFiles) -> None:
+        self.package = package
+        self.files = files
+        self.calls: Any = None
+
+    def bound(self, gofile: GoFile) -> _LazyBound:
+        return _LazyBound(self, gofile)
+
+
+class _LazyBound:
+    __slots__ = ("lazy", "gofile")
+
+    def __init__(self, lazy: _LazyCalls, gofile: GoFile) -> None:
+        self.lazy = lazy
+        self.gofile = gofile
+
+    def reads(self, call: Node, position: int, kind: str) -> bool:
+        lazy = self.lazy
+        if lazy.calls is None:
+            from driftcheck.languages.go.calls import Calls
+
+            lazy.calls = Calls(lazy.package, lazy.files)
+        return bool(lazy.calls.bound(self.gofile).reads(call, position, kind))
+
+
+def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: str, calls: Any) -> list[Occurrence]:
     out: list[Occurrence] = []
     name = symbol.encode("utf-8")
     display = gofile.source.display
@@ -136,25 +174,25 @@ def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: st
             out.append(Occurrence(display, *_position(gofile.source, node), "read"))
             continue
         where = enclosing_function(node)
-        if depends:
-            where += f" (in a file built only when {depends})"
         what, sep, fix = why.partition("; ")
         out.append(Occurrence(display, *_position(gofile.source, node), "unproven", what + where + sep + fix))
     return out
 
 
-_WORDS = b"|".join(name.encode() for name in sorted(PREDECLARED, key=len, reverse=True))
-# Where a package-level declaration can spell its name: after const/var/type/func, a group's "(", a
-# name list's ",", a ";" or at the start of a line, with blanks and comments between. Only files
-# matching are parsed for the check (a sibling that cannot declare one is never parsed).
-_MAY_DECLARE_PREDECLARED = re.compile(
-    rb"(?:\b(?:const|var|type|func)|[(,;]|^)(?:\s|/\*[\s\S]*?\*/|//[^\n]*)*\b(?:" + _WORDS + rb")\b", re.M)
+@lru_cache(maxsize=1)
+def may_declare_predeclared() -> re.Pattern[bytes]:
+    """Where a package-level declaration can spell its name: after const/var/type/func, a group's "(", a
+    name list's ",", a ";" or at the start of a line, with blanks and comments between. Only files
+    matching are parsed for the check (a sibling that cannot declare one is never parsed)."""
+    words = b"|".join(name.encode() for name in sorted(PREDECLARED, key=len, reverse=True))
+    return re.compile(rb"(?:\b(?:const|var|type|func)|[(,;]|^)(?:\s|/\*[\s\S]*?\*/|//[^\n]*)*\b(?:" + words
+                      + rb")\b", re.M)
 
 
 def _predeclared(package: Package, symbol: str) -> list[Occurrence]:
     """A package-level declaration shadowing a predeclared identifier changes what the definition means."""
     out = []
-    for gofile in package.members_declaring(_MAY_DECLARE_PREDECLARED):
+    for gofile in package.members_declaring(may_declare_predeclared()):
         for name in sorted(PREDECLARED.intersection(gofile.decls)):
             for decl in gofile.decls[name]:
                 out.append(Occurrence(
@@ -178,8 +216,10 @@ def _assembly(package: Package, symbol: str) -> list[Occurrence]:
     return out
 
 
-_DECLARES_PREDECLARED = re.compile(
-    rb"\b(?:const|var|type|func)\b[\s\S]*\b(?:" + b"|".join(n.encode() for n in sorted(PREDECLARED)) + rb")\b")
+@lru_cache(maxsize=1)
+def _declares_predeclared() -> re.Pattern[bytes]:
+    words = b"|".join(n.encode() for n in sorted(PREDECLARED))
+    return re.compile(rb"\b(?:const|var|type|func)\b[\s\S]*\b(?:" + words + rb")\b")
 
 
 def _misparsed(package: Package, symbol: str, evaluator: Evaluator) -> list[Occurrence]:
@@ -189,7 +229,7 @@ def _misparsed(package: Package, symbol: str, evaluator: Evaluator) -> list[Occu
     for gofile, (start, end) in package.misparsed:
         region = gofile.source.data[start:end]
         if any(re.search(rb"(?<![\w])" + re.escape(n) + rb"(?![\w])", region) for n in needles) \
-                or _DECLARES_PREDECLARED.search(region):
+                or _declares_predeclared().search(region):
             row = gofile.source.data.count(b"\n", 0, start)
             out.append(Occurrence(
                 gofile.source.display, row + 1, gofile.source.point_column(row, start - (

@@ -10,20 +10,23 @@ region cannot touch it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from functools import lru_cache
 from itertools import accumulate
 from operator import add
 from typing import Any
 
 from driftcheck import rules
-from driftcheck.languages.common import first_error_node, node_finding, syntax_error, ts_parser, ts_tree
+from driftcheck.languages.common import first_error_node, syntax_error, ts_parser, ts_tree
 from driftcheck.model import Finding
 from driftcheck.sources import SourceFile
 
 Node = Any  # tree_sitter.Node
+
+
+def node_finding(code: str, message: str, source: SourceFile, node: Node, key: str | None = None) -> Finding:
+    """A finding of rule `code` at `node`, its message a sentence built through the rule catalogue."""
+    row, col = node.start_point
+    return rules.finding(code, source.display, row + 1, source.point_column(row, col), key, detail=message)
 
 
 def snippet(node: Node, limit: int = 80) -> str:
@@ -95,11 +98,16 @@ def _deepest_error(node: Node) -> Node:
 
 @lru_cache(maxsize=1)
 def _gofmt() -> str | None:
+    import shutil  # only on the error path
+
     return shutil.which("gofmt")
 
 
 def _gofmt_check(gofmt: str, source: SourceFile) -> tuple[bool, Finding | None]:
     """(True, None) when gofmt accepts the file, else (False, its first complaint as DC101 or None)."""
+    import os
+    import subprocess
+
     try:
         run = subprocess.run([gofmt, "-e"], input=source.data, capture_output=True, timeout=30,
                              env={**os.environ, "GOFLAGS": ""})
@@ -318,7 +326,7 @@ def _check_line_end(source: SourceFile, root: Node, spanning: Node, pos: int, ki
         message = (f"go syntax error: unexpected newline after `{_snippet(token, 40)}` in "
                    f"{spanning.type.replace('_', ' ')}: Go ends the line there with an automatic ';'; join the "
                    "lines, or break the line after an operator, a comma or an opening bracket")
-    return Finding("DC101", message, source.display, row + 1, column)
+    return rules.finding("DC101", source.display, row + 1, column, detail=message)
 
 
 def _comma_list(node: Node | None) -> str | None:

@@ -156,7 +156,7 @@ def c_append_result(kind: str, n: int, rng: random.Random) -> tuple[str, set[str
     if kind not in ("slice", "named"):
         return None
     if rng.random() < 0.5:
-        return f'c := append(K, "X_NEW"); c[0] = "X_INJECTED"', set(), "read"
+        return 'c := append(K, "X_NEW"); c[0] = "X_INJECTED"', set(), "read"
     return f'var none []{_elem(kind)}; c := append(K, none...); c[0] = "X_INJECTED"', set(), "refuse"
 
 

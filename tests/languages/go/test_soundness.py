@@ -162,7 +162,7 @@ def test_a_change_that_depends_on_the_build(tmp_path: Path, name: str, header: s
     result = run(tmp_path, {"a.go": SLICE, name: f'{header}package p\n\nfunc init() {{ keys[0] = "X" }}\n'})
     assert result.keys is None
     [finding] = result.findings
-    assert finding.code == "DC104" and constraint in finding.message
+    assert finding.code == "DC103" and constraint in finding.message
 
 
 def test_a_list_in_a_constrained_file_is_dc103(tmp_path: Path) -> None:
