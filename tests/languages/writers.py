@@ -47,7 +47,7 @@ def _typescript(name: str, keys: list[str]) -> str:
 
 def _javascript(name: str, keys: list[str]) -> str:
     body = "".join(f"  '{key}',\n" for key in keys)
-    return f"export const {name} = Object.freeze([\n{body}]);\n"
+    return f"export const {name} = [\n{body}];\n"
 
 
 WRITERS: list[Writer] = [
@@ -63,6 +63,6 @@ WRITERS: list[Writer] = [
            broken='export const LIST: readonly string[] = [\n  "A_KEY",\n',
            mutate=lambda name, keys: _typescript(name, keys) + f'({name} as string[]).push("EXTRA_KEY");\n'),
     Writer("javascript", "lists.mjs", _javascript, comment=lambda text: f"// {text}",
-           broken="export const LIST = Object.freeze([\n  'A_KEY',\n",
+           broken="export const LIST = [\n  'A_KEY',\n",
            mutate=lambda name, keys: _javascript(name, keys) + f"{name}.splice(0, 1);\n"),
 ]

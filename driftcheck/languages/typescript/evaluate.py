@@ -332,8 +332,8 @@ class Evaluator:
             real = [a for a in args.named_children if a.type != "comment"]
             if len(real) == 1 and real[0].type != "spread_element":
                 inner = self.value(real[0])
-                if isinstance(inner, (Arr, Obj)):
-                    inner.frozen = True
+                if isinstance(inner, Obj) or (isinstance(inner, Arr) and inner.kind == "array"):
+                    inner.frozen = True  # a frozen Set still has working add/delete/clear: never frozen
                 return inner
         shown = text(data, function) if function is not None else "a call"
         return Other(node, f"{shown}(...) is a call, computed at run time")

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from driftcheck.languages.base import Occurrence
 from driftcheck.languages.typescript import syntax
-from driftcheck.languages.typescript.soundness import Classifier, Path, references
+from driftcheck.languages.typescript.soundness import Classifier, Path, _written_name, references
 from driftcheck.sources import SourceFile, SourceFiles
 
 _EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
@@ -73,7 +73,8 @@ def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path
     return out
 
 
-def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path) -> list[Occurrence]:
+def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path,
+                       frozen: bool = False) -> list[Occurrence]:
     """A top-level binding of a file that is not a module (a classic script; for TypeScript, a global script)
     is visible to every other script: classify every use of the name in every other file that spells it and
     does not declare its own, and refuse `window.NAME`/`globalThis.NAME`."""
@@ -94,21 +95,21 @@ def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: 
             continue
         loaded = files.load(candidate)
         if isinstance(loaded, SourceFile):
-            out += _global_file(loaded, name, path)
+            out += _global_file(loaded, name, path, frozen)
     return out
 
 
 _GLOBAL_OBJECTS = frozenset({"window", "globalThis", "self", "global", "this"})
 
 
-def _global_file(other: SourceFile, name: str, path: Path) -> list[Occurrence]:
+def _global_file(other: SourceFile, name: str, path: Path, frozen: bool) -> list[Occurrence]:
     grammar = syntax.grammar_for(other.path, "typescript")
     root = syntax.tree(other, grammar).root_node
     data = other.data
     from driftcheck.languages.typescript.reader import module_of
 
     module = module_of(other, grammar)
-    classifier = Classifier(data, name, path, module.rebound)
+    classifier = Classifier(data, name, path, module.rebound, frozen)
     out: list[Occurrence] = []
 
     def occurrence(node: Any, role: str, why: str = "") -> None:
@@ -128,6 +129,10 @@ def _global_file(other: SourceFile, name: str, path: Path) -> list[Occurrence]:
     if module.top(name) and is_module(root):
         return out  # a module with its own top-level NAME: its uses are of that binding
     for ref in references(data, root, name, None):
+        if _written_name(ref):
+            occurrence(ref, "unproven", f"another script assigns or declares the global {name} here; make the "
+                                        "file that defines it a module (export the list)")
+            continue
         verdict = classifier.reference(ref)
         occurrence(ref, "read")
         if verdict.node is not None:

@@ -87,16 +87,16 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
         return _with(base, problems=(_finding("DC102", source, exc.node, f"cannot read {ref.symbol}: {exc.why}"),))
     keys = tuple(node_key(source, node, key) for key, node in selected.keys)
     literal = _literal_node(value)
-    occurrences, aliases = _occurrences(source, module, declaration, selected.path, name)
+    occurrences, aliases = _occurrences(source, module, declaration, selected.path, name, selected.frozen)
     exported = declaration.exported or any(o.why.startswith("export") for o in occurrences)
-    if not selected.frozen:
-        from driftcheck.languages.typescript import importers
+    from driftcheck.languages.typescript import importers
 
-        if exported:
-            default = any(o.why == "export default" for o in occurrences)
-            occurrences += importers.importer_occurrences(source, files, name, selected.path, default, aliases)
-        elif source.path.suffix.lower() not in (".mjs", ".cjs", ".mts", ".cts") and not importers.is_module(root):
-            occurrences += importers.global_occurrences(source, files, name, selected.path)
+    if exported and not selected.frozen:  # importers cannot rebind an import, only change what it holds
+        default = any(o.why == "export default" for o in occurrences)
+        occurrences += importers.importer_occurrences(source, files, name, selected.path, default, aliases)
+    elif not exported and source.path.suffix.lower() not in (".mjs", ".cjs", ".mts", ".cts") and \
+            not importers.is_module(root):  # a global: other scripts can change it, or rebind a let/var
+        occurrences += importers.global_occurrences(source, files, name, selected.path, selected.frozen)
     return _with(base, keys=keys, value_span=node_span(source, literal) if literal is not None else None,
                  occurrences=tuple(occurrences))
 
@@ -200,12 +200,12 @@ def _kind(value: Value) -> str:
 
 # ------------------------------------------------------------------------------------------ occurrences
 def _occurrences(source: SourceFile, module: Module, declaration: Declaration, path: Path,
-                 name: str) -> tuple[list[Occurrence], set[str]]:
+                 name: str, frozen: bool) -> tuple[list[Occurrence], set[str]]:
     """Every use of the binding in its file, and the other names it is exported as."""
     data = source.data
     display = source.display
     out = [_occurrence(source, declaration.name_node, "definition")]
-    classifier = Classifier(data, name, path, module.rebound)
+    classifier = Classifier(data, name, path, module.rebound, frozen)
     for ref in references(data, module.root, name, declaration.name_node):
         verdict = classifier.reference(ref) if not _rebinds(ref) else None
         if verdict is None:

@@ -84,6 +84,9 @@ class Classifier:
     name: str  # the list's name, for messages
     path: Path
     rebound: Any  # names the file rebinds (evaluate.Rebound: `in` only)
+    # Every container on the selector's path is Object.freeze'd: no use can change it (only rebinding the
+    # name can, which the callers check), so every use is a read.
+    frozen: bool = False
     exports: list[Any] = field(default_factory=list)  # reference nodes that export the binding
     export_names: set[str] = field(default_factory=set)  # `export { X as Y }`: Y
     _seen: set[tuple[int, int]] = field(default_factory=set)
@@ -96,7 +99,7 @@ class Classifier:
 
     # ----------------------------------------------------------------------------------------- uses
     def _use(self, node: Any, depth: int | None, verdict: Verdict) -> None:
-        if verdict.node is not None or depth is None or self.path.types[depth] == "string":
+        if verdict.node is not None or depth is None or self.path.types[depth] == "string" or self.frozen:
             return
         parent = node.parent
         kind = parent.type

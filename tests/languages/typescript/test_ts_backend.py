@@ -224,3 +224,23 @@ def test_importers_every_way_in(tmp_path: Path, lists: str, importer: str, code:
 def test_an_escaped_spelling_of_the_name_is_the_same_binding(tmp_path: Path) -> None:
     result = extract(tmp_path, 'const KEYS = ["A"];\nK\\u0045YS.push("B");\n', "KEYS")
     assert codes(result) == ["DC104"] and result.findings[0].line == 2
+
+
+@pytest.mark.parametrize(("text", "symbol", "other", "ok"), [
+    ('export const KEYS = Object.freeze(["A"]);\nmodule.exports = { KEYS };\nfoo(KEYS);\n', "KEYS", "", True),
+    ('export const KEYS = Object.freeze(new Set(["A"]));\n', "KEYS", 'import { KEYS } from "./lists";\nKEYS.add("B");\n',
+     False),
+    ('export const P = Object.freeze([{ envVar: "A" }]);\nfoo(P);\n', "P[].envVar", "", False),
+    ('export const P = Object.freeze([Object.freeze({ envVar: "A" })]);\nfoo(P);\n', "P[].envVar", "", True),
+    ('var KEYS = Object.freeze(["A"]);\n', "KEYS", "KEYS = ['B'];\n", False),
+    ('var KEYS = Object.freeze(["A"]);\n', "KEYS", "KEYS.push('B');\n", True),
+    ('let KEYS = Object.freeze(["A"]);\nKEYS = ["B"];\n', "KEYS", "", False),
+])
+def test_a_frozen_list_can_be_used_any_way_but_not_rebound(tmp_path: Path, text: str, symbol: str, other: str,
+                                                           ok: bool) -> None:
+    others = {"app_DOT_ts": other} if other else {}
+    name = "lists.js" if text.startswith("var") else "lists.ts"
+    if other and name == "lists.js":
+        others = {"app_DOT_js": other}
+    result = extract(tmp_path, text, symbol, name=name, **others)
+    assert (result.keys is not None) == ok, result.findings
