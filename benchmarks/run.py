@@ -69,7 +69,7 @@ PY_SYMBOL = "STRIP_KEYS"
 
 # The floor: imports plus parsing every file given on the command line, nothing else.
 FLOOR_CODE = """\
-import sys, click, tree_sitter, tree_sitter_go, tree_sitter_bash{libcst}
+import sys, ast, click, tree_sitter, tree_sitter_go, tree_sitter_bash{libcst}
 from tree_sitter import Language, Parser
 go = Parser(Language(tree_sitter_go.language()))
 bash = Parser(Language(tree_sitter_bash.language()))
@@ -79,7 +79,7 @@ for path in sys.argv[1:]:
     if path.endswith('.go'):
         go.parse(data)
     elif path.endswith('.py'):
-        libcst.parse_module(data)
+        ast.parse(data)  # what driftcheck reads Python with (libcst is only for `fix`)
     else:
         bash.parse(data)
 """
@@ -161,6 +161,23 @@ def python_mirror_source(keys: list[str], filler_functions: int = 24) -> str:
     return "".join(parts)
 
 
+AST_FLOOR = "import ast, sys; ast.parse(open(sys.argv[1], 'rb').read())"
+
+
+def write_big_python_module(directory: Path) -> Path:
+    """A ~6,400-line real module (CPython's own _pydecimal.py when present) ending with a key list."""
+    import sysconfig
+
+    directory.mkdir(parents=True, exist_ok=True)
+    real = Path(sysconfig.get_paths()["stdlib"]) / "_pydecimal.py"
+    text = real.read_text(encoding="utf-8") if real.exists() else python_mirror_source(
+        list(repogen.CANONICAL_KEYS), filler_functions=640)
+    keys = "".join(f'    "{key}",\n' for key in repogen.CANONICAL_KEYS)
+    path = directory / "big_module.py"
+    path.write_text(f"{text}\n\n{PY_SYMBOL} = [\n{keys}]\n", encoding="utf-8")
+    return path
+
+
 def repo_files(root: Path, contracts: int = 1) -> list[Path]:
     if contracts <= 1:
         return [root / repogen.GO_PATH, root / repogen.SH_PATH]
@@ -226,7 +243,7 @@ LEAN_PROCESS = "import gc, os\ngc.disable()\n{code}os._exit(0)\n"
 
 
 def floor_argv(files: list[Path], root: Path, python: bool = False, lean: bool = False) -> list[str]:
-    code = FLOOR_CODE.format(libcst=", libcst" if python else "")
+    code = FLOOR_CODE.format(libcst="")  # reading Python needs no libcst
     if lean:
         code = LEAN_PROCESS.format(code=code)
     return [sys.executable, "-c", code, *(str(f.relative_to(root)) for f in files)]
@@ -251,6 +268,15 @@ def build_rows(plan: Plan, work: Path) -> list[Row]:
     rows.append(Row("python:imports+libcst", "reference", "python", "-",
                     [sys.executable, "-c", "import click, tree_sitter, tree_sitter_go, tree_sitter_bash, libcst"],
                     scratch, 0, "floor:1x", note="what a Python mirror adds to the imports"))
+
+    # Python at the speed of CPython's parser: one list read from a ~6,400-line module, next to a bare
+    # `python -c "import ast; ast.parse(...)"` of the same file (goal: within 3x).
+    big = write_big_python_module(work / "pybig")
+    rows.append(Row("floor:py-ast", "floor", "floor", "6,400-line module", [sys.executable, "-c", AST_FLOOR,
+                    big.name], big.parent, 0, "floor:py-ast", [big], note="python -c 'import ast; ast.parse(...)'"))
+    rows.append(Row("driftcheck:py-extract", "driftcheck", "driftcheck", "6,400-line module",
+                    [*dc, "extract", f"{big.name}:{PY_SYMBOL}"], big.parent, 0, "floor:py-ast", [big],
+                    note="`driftcheck extract` of one list (goal: within 3x of the ast floor)"))
 
     # Sizes: the real size, 10x, the largest under the limit, and 100x (over the limit).
     for scale in (*plan.scales, plan.over_limit_scale):
@@ -515,6 +541,9 @@ def summarise(rows: list[Row], plan: Plan, traps: dict[str, Any], excluded: list
                                               "file_pairs_median_s": _r(median_of(f"driftcheck:c{most}-files")),
                                               "file_pairs_floor_s": _r(median_of(f"floor:c{most}-files"))},
         "linearity": linear,
+        "python_extract_within_3x_ast": {"ratio": ratio(by_id["driftcheck:py-extract"], "floor:py-ast"),
+                                         "cpu_ratio": ratio(by_id["driftcheck:py-extract"], "floor:py-ast", cpu=True),
+                                         "target": 3.0},
         "python_mirror_cost_s": _r(_diff(median_of("driftcheck:1x+py"), median_of("driftcheck:1x+sh-config"))),
         "libcst_import_s": _r(_diff(median_of("python:imports+libcst"), median_of("python:imports"))),
     }

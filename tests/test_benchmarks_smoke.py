@@ -26,6 +26,7 @@ QUICK_ROWS = {
     "floor:4x", "driftcheck:4x",
     "floor:100x", "driftcheck:100x",
     "floor:c10", "driftcheck:c10", "floor:c10-files", "driftcheck:c10-files",
+    "floor:py-ast", "driftcheck:py-extract",
 }
 NUMBERS = ("median_s", "min_s", "max_s", "cpu_median_s", "ratio_to_floor", "ratio_to_floor_1x", "cpu_ratio_to_floor")
 
@@ -85,6 +86,7 @@ def test_quick_run_ratios_are_numbers(report: dict) -> None:
     assert rows["floor:c10-files"]["size_bytes"] > 9 * 150_000
     targets = report["targets"]
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio"], float)
+    assert isinstance(targets["python_extract_within_3x_ast"]["ratio"], float)
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio_to_lean_floor"], float)
     assert [entry["scale"] for entry in targets["linearity"]] == [4]
 

@@ -30,8 +30,10 @@ _ATTR_CALLS = frozenset({"getattr", "setattr", "delattr"})
 _IMPORT_CALLS = frozenset({"__import__", "import_module"})
 NAMES = _NAMESPACE_CALLS | _CODE_CALLS | _ATTR_CALLS | _IMPORT_CALLS | {"modules", "__main__"}
 # Attributes that hand out a namespace (or every object) to code that indexes it by string.
-_NAMESPACE_ATTRS = frozenset({"__dict__", "__globals__", "f_globals", "f_locals", "f_builtins", "__builtins__",
-                              "get_objects", "get_referrers", "__getattribute__"})
+# (`obj.__dict__` and `vars(obj)` are this module's namespace only when obj is the module object, which code
+# reaches only through what is refused here: sys.modules, an import of itself, frames, `__globals__`.)
+_NAMESPACE_ATTRS = frozenset({"__globals__", "f_globals", "f_locals", "f_builtins", "__builtins__", "get_objects",
+                              "get_referrers", "__getattribute__"})
 ATTRS = _NAMESPACE_ATTRS | {"modules", "import_module", "__import__"}
 _WORDS = re.compile(r"\w+")
 
@@ -52,12 +54,15 @@ class Access:
 
 
 def module_names(module: Module) -> frozenset[str]:
-    """Names under which this file can import itself (its stem; a package's directory for `__init__`)."""
+    """Names under which this file can import itself or a package holding it (its path's components)."""
+    return frozenset(n for n in _own_parts(module) if n.isidentifier())
+
+
+def _own_parts(module: Module) -> tuple[str, ...]:
+    """The file as a dotted module path from its display path (`pkg/__init__.py` is `pkg`)."""
     path = PurePath(module.source.display)
-    names = {path.stem}
-    if path.stem == "__init__" and path.parent.name:
-        names = {path.parent.name}
-    return frozenset(n for n in names if n.isidentifier())
+    parts = (*path.parent.parts, path.stem) if path.stem != "__init__" else path.parent.parts
+    return tuple(p for p in parts if p not in ("", ".", "..", "/"))
 
 
 def accesses(module: Module) -> list[Access]:
@@ -70,6 +75,7 @@ def accesses(module: Module) -> list[Access]:
 
 def _scan(module: Module) -> list[Access]:
     own = module_names(module)
+    parts = _own_parts(module)
     out: list[Access] = []
     uses = find(module, NAMES, ATTRS)
     user_bound = _module_bound(module, NAMES)
@@ -79,7 +85,7 @@ def _scan(module: Module) -> list[Access]:
             out.append(access)
     for stmt in module.statements_spelling(own):
         for node in ast.walk(stmt):
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and _imports_itself(node, own):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and _imports_itself(node, parts, module):
                 out.append(Access(node.lineno, node.col_offset, "this `import` may load the module itself, whose "
                                   "variables it could then change; import what you need from elsewhere"))
     return out
@@ -104,11 +110,34 @@ def _module_bound(module: Module, names: frozenset[str]) -> set[str]:
     return bound
 
 
-def _imports_itself(node: ast.Import | ast.ImportFrom, own: frozenset[str]) -> bool:
-    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-    if any(part in own for m in modules for part in m.split(".")):
-        return True
-    return isinstance(node, ast.ImportFrom) and any(a.name in own or (a.asname or "") in own for a in node.names)
+def _imports_itself(node: ast.Import | ast.ImportFrom, own: tuple[str, ...], module: Module) -> bool:
+    """Could this import bind this module, or a package that holds it (whose attributes then reach it)?
+
+    Where the import root lies is unknown, so an absolute path counts when it is any run of
+    the file's own path components (`import pkg`, `import pkg.mod`, `from pkg import mod`).
+    """
+    is_package = PurePath(module.source.display).stem == "__init__"
+    bound: list[tuple[str, ...]] = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            parts = tuple(alias.name.split("."))
+            bound.extend(parts[:i] for i in range(1, len(parts) + 1))
+    elif node.level == 0:
+        base = tuple((node.module or "").split("."))
+        bound.extend((*base, a.name) for a in node.names if a.name != "*")
+    else:
+        package = own if is_package else own[:-1]
+        anchor = package[:len(package) - (node.level - 1)] if node.level - 1 <= len(package) else ()
+        base = (*anchor, *(node.module.split(".") if node.module else ()))
+        if any(a.name == "*" for a in node.names) and own[:len(base)] == base:
+            return True
+        return any(own[:len(base) + 1] == (*base, a.name) for a in node.names)
+    return any(_run_of(path, own) for path in bound if path)
+
+
+def _run_of(path: tuple[str, ...], own: tuple[str, ...]) -> bool:
+    n = len(path)
+    return any(own[k:k + n] == path for k in range(len(own) - n + 1))
 
 
 def _literal(node: ast.AST | None) -> str | None:

@@ -705,3 +705,39 @@ def test_fixture_check_exit_codes(name: str, exit_code: int) -> None:
         assert python_mirror["keys"] is None
         assert [(f["code"], f["path"]) for f in report["findings"]] == [
             ("DC104" if "mutated" in name else "DC103", "tests/e2e/helpers/byok.py")]
+
+
+@pytest.mark.parametrize("code, refused", [
+    ("import concurrent.futures", False), ("from concurrent import futures", False), ("from . import events", False),
+    ("from .futures import helper", False), ("from asyncio import events", False), ("x = obj.__dict__", False),
+    ("import asyncio", True), ("import asyncio.futures as f", True), ("from . import futures", True),
+    ("from .. import asyncio", True), ("from asyncio import futures", True), ("import futures", True),
+])
+def test_imports_that_can_reach_the_module_itself_are_dc104(tmp_path: Path, code: str, refused: bool) -> None:
+    (tmp_path / "asyncio").mkdir()
+    r = extract(tmp_path, f'KEYS = ["A"]\n{code}\n', "KEYS", name="asyncio/futures.py")
+    if refused:
+        (message,) = fails(r, ("DC104", 2, 1))
+        assert "may load the module itself" in message
+    else:
+        assert keys(r) == [("A", 1, 9)]
+
+
+@pytest.mark.parametrize("code", [
+    'globals()["KEYS"].append("X")', 'g = globals', 'import sys\nsys.modules[__name__].KEYS = []',
+    'exec(code)', 'exec("KEYS.append(1)")', 'exec("x = 1")', 'getattr(obj, name)', 'getattr(obj, "KEYS")',
+    '(lambda: 0).__globals__', 'import inspect\ninspect.currentframe().f_globals', 'locals()["KEYS"] = []',
+    '__import__(__name__)', 'import importlib\nimportlib.import_module(name)', 'import builtins',
+    'setattr(obj, "KEYS", [])', 'vars()["KEYS"] = 1', 'eval(source)',
+])
+def test_access_to_module_variables_by_string_is_dc104(tmp_path: Path, code: str) -> None:
+    r = extract(tmp_path, f'KEYS = ("A",)\n{code}\n', "KEYS")
+    assert r.keys is None and {f.code for f in r.findings} == {"DC104"}, r.findings
+
+
+@pytest.mark.parametrize("code", [
+    'getattr(obj, "name")', 'setattr(obj, name, 1)', 'exec("print(1)")', 'eval("1 + 1")', 'def f():\n    locals()',
+    'def f():\n    return vars()', 'x = vars(obj)', 'import importlib\nimportlib.import_module("json")',
+])
+def test_harmless_dynamic_forms_are_read(tmp_path: Path, code: str) -> None:
+    assert keys(extract(tmp_path, f'KEYS = ["A"]\n{code}\n', "KEYS")) == [("A", 1, 9)]
