@@ -12,7 +12,7 @@ from typing import Literal
 
 from driftcheck.rules import RULES
 
-Language = Literal["go", "shell", "python", "typescript", "javascript"]
+Language = Literal["go", "shell", "python", "typescript", "javascript", "yaml", "json", "dotenv"]
 Relation = Literal["equal", "subset", "superset"]
 Order = Literal["any", "same"]
 AllowKind = Literal["missing", "extra"]

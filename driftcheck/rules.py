@@ -79,7 +79,7 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}
 
 
 def finding(code: str, path: str, line: int, column: int, /, key: str | None = None, **params: object) -> Finding:
-    """A finding of rule `code`, its message built from the rule's template."""
+    """A finding of rule `code`, its message built from the rule's template (`path` may be a template parameter too)."""
     from driftcheck.model import Finding  # model imports this module for rule metadata
 
     if key is not None:

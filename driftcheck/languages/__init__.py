@@ -38,6 +38,9 @@ REGISTRY: dict[str, LanguageSpec] = {spec.name: spec for spec in (
     LanguageSpec("typescript", "driftcheck.languages.typescript", (".ts", ".tsx", ".mts", ".cts"), aliases=("ts", "tsx")),
     LanguageSpec("javascript", "driftcheck.languages.typescript", (".js", ".jsx", ".mjs", ".cjs"),
                  interpreters=("node",), aliases=("js", "jsx")),
+    LanguageSpec("yaml", "driftcheck.languages.yaml", (".yml", ".yaml")),
+    LanguageSpec("json", "driftcheck.languages.json", (".json",)),
+    LanguageSpec("dotenv", "driftcheck.languages.dotenv", filenames=(".env", ".env.*", "*.env")),
 )}
 
 

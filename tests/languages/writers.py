@@ -66,3 +66,20 @@ WRITERS: list[Writer] = [
            broken="export const LIST = [\n  'A_KEY',\n",
            mutate=lambda name, keys: _javascript(name, keys) + f"{name}.splice(0, 1);\n"),
 ]
+
+
+def _yaml(name: str, keys: list[str]) -> str:
+    body = "".join(f"  - {key}\n" for key in keys)
+    return f"# lists\nother: 1\n{name}:\n{body}after: {{a: 1}}\n"
+
+
+def _json(name: str, keys: list[str]) -> str:
+    body = ",\n".join(f'    "{key}"' for key in keys)
+    return f'{{\n  "other": 1,\n  "{name}": [\n{body}\n  ]\n}}\n'
+
+
+WRITERS += [
+    Writer("yaml", "lists.yaml", _yaml, comment=lambda text: f"# {text}",
+           broken="LIST:\n  - A_KEY\n  - [B_KEY\nother: 1\n"),
+    Writer("json", "lists.json", _json, broken='{\n  "LIST": [\n    "A_KEY",\n'),
+]
