@@ -29,6 +29,7 @@ _LAZY_COMMANDS = {
     "run": ("driftcheck.cli.run", "run_command", "Check, then replace this process with CMD only when in sync."),
     "e2e": ("driftcheck.e2e.cli", "e2e", "Run the byok provisioning lifecycle, gated by the check."),
     "platform": ("driftcheck.platform.cli", "platform", "The embedded reference platform."),
+    "discover": ("driftcheck.cli.discover", "discover", "Find the copies of each source list that no contract declares."),
 }
 _LONG_RUNNING = frozenset({"e2e", "platform"})
 

@@ -223,20 +223,26 @@ def candidates(doc: Document) -> list[Candidate]:
     return out
 
 
+def _selector(steps: list[Step] | tuple[Step, ...]) -> str:
+    """A rooted selector as people write it: `jobs.e2e.env`, `.` for the root."""
+    text = format_selector(Selector(None, tuple(steps)))
+    return text[1:] if len(text) > 1 and text.startswith(".") else text
+
+
 def _collect(value: Value, steps: list[Step], out: list[Candidate], clean: bool) -> None:
     if value.problem is not None:
         return
     if value.kind == "map":
         if clean and all(e.key_problem is None for e in value.entries) and value.entries:
             if not any(inner.problem is not None for inner in _descend(value)):
-                out.append(Candidate(format_selector(Selector(None, tuple(steps))),
+                out.append(Candidate(_selector(steps),
                                      tuple(Key(e.key, e.line, e.column) for e in value.entries if e.key is not None)))
         for entry in value.entries:
             if entry.key is not None:
                 _collect(entry.value, [*steps, Step(entry.key)], out, clean)
     elif value.kind == "seq":
         if value.entries and all(e.value.kind == "str" and e.value.problem is None for e in value.entries):
-            out.append(Candidate(format_selector(Selector(None, tuple(steps))),
+            out.append(Candidate(_selector(steps),
                                  tuple(Key(e.value.text or "", e.line, e.column) for e in value.entries)))
             return
         # a sequence of mappings: `[].field` projections when every element has the field as a string
@@ -253,7 +259,7 @@ def _collect(value: Value, steps: list[Step], out: list[Candidate], clean: bool)
                 for entry in value.entries:
                     hit = next(e for e in entry.value.entries if e.key == name)
                     keys.append(Key(hit.value.text or "", hit.value.line, hit.value.column))
-                out.append(Candidate(format_selector(Selector(None, (*steps, Step(None), Step(name)))), tuple(keys)))
+                out.append(Candidate(_selector((*steps, Step(None), Step(name))), tuple(keys)))
 
 
 def span_of(node: Any, point_column: Any) -> Span:
