@@ -178,3 +178,36 @@ def test_extract_equals_what_the_yaml_loader_and_python_dotenv_read() -> None:
         assert run.code == 0, run.err
         assert [k["key"] for k in run.json["keys"]] == expected, ref
     assert "on" in cases[3][1]
+
+
+def test_sarif_github_and_json_reports_point_into_the_new_languages(repo: Path) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import validator_for
+
+    from driftcheck.schema import load_schema
+
+    compose = "docker-compose.yml:services.workspace-server.environment"
+    broken = repo / "config" / "broken.json"
+    broken.write_text('{"keys": ["A", "A"], "dup": {"x": 1, "x": 2}}\n')
+    args = ["check", "--root", str(repo), "--source", GO, "--mirror", compose, "--mirror", ".env.example:.",
+            "--mirror", "config/broken.json:keys"]
+    report = run_driftcheck(*args, "--format", "json")
+    assert report.code == 2
+    Draft202012Validator(load_schema()).validate(report.json)
+    mirrors = report.json["contracts"][0]["mirrors"]
+    assert [m["language"] for m in mirrors] == ["yaml", "dotenv", "json"]
+    assert len(mirrors[0]["missing"]) == 18 and mirrors[0]["extra"] == ["DATABASE_URL", "REDIS_URL", "PORT"]
+    where = {(f["code"], f["path"], f["line"]) for f in report.json["findings"]}
+    assert ("DC103", "config/broken.json", 1) in where
+    assert {("DC002", "docker-compose.yml", line) for line in (16, 17, 18)} <= where  # DATABASE_URL, REDIS_URL, PORT
+
+    sarif = run_driftcheck(*args, "--format", "sarif")
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.schema.json").read_text())
+    validator_for(schema)(schema).validate(sarif.json)
+    located = {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in sarif.json["runs"][0]["results"]}
+    assert ("DC002", "docker-compose.yml", 16) in located and ("DC103", "config/broken.json", 1) in located
+
+    github = run_driftcheck(*args, "--format", "github")
+    assert "::error file=docker-compose.yml,line=16," in github.out
+    assert "::error file=config/broken.json,line=1," in github.out

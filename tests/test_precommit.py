@@ -170,8 +170,19 @@ def test_hook_definition() -> None:
     ("README.md", False),
     ("docs/goals.md", False),
     ("config/my-driftcheck.toml", False),
-    ("package.json", False),
+    ("package.json", True),
     ("main.gox", False),
+    (".github/workflows/e2e-staging.yml", True),
+    ("docker-compose.yaml", True),
+    (".env.example", True),
+    (".env", True),
+    ("deploy/prod.env", True),
+    ("canvas/src/lib/services.ts", True),
+    ("canvas/src/components/CreateWorkspaceDialog.tsx", True),
+    ("scripts/gen.mjs", True),
+    (".envrc", False),
+    ("docs/environment.txt", False),
+    ("config.yaml.bak", False),
 ])
 def test_files_pattern(path: str, runs: bool) -> None:
     # pre-commit matches `files` with re.search against the repository-relative path.

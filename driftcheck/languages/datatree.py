@@ -132,10 +132,11 @@ def _projection(values: list[tuple[Value, Key]], symbol: str, path: str) -> Reac
 
 def read_keys(value: Value, symbol: str, path: str) -> tuple[tuple[Key, ...] | None, list[Finding]]:
     """A mapping's keys or a sequence's string elements, refusing anything not read exactly."""
-    problems: list[Finding] = []
-    for inner in _descend(value):
-        if inner.problem is not None:
-            problems.append(inner.problem)
+    # Only what can change the keys counts: the value itself, its keys, its elements. A refused
+    # value deeper inside (an alias under an env key) does not change which keys there are.
+    problems: list[Finding] = [value.problem] if value.problem is not None else []
+    if value.kind == "seq":
+        problems += [e.value.problem for e in value.entries if e.value.problem is not None]
     if value.kind == "map":
         keys = []
         for entry in value.entries:
@@ -234,9 +235,8 @@ def _collect(value: Value, steps: list[Step], out: list[Candidate], clean: bool)
         return
     if value.kind == "map":
         if clean and all(e.key_problem is None for e in value.entries) and value.entries:
-            if not any(inner.problem is not None for inner in _descend(value)):
-                out.append(Candidate(_selector(steps),
-                                     tuple(Key(e.key, e.line, e.column) for e in value.entries if e.key is not None)))
+            out.append(Candidate(_selector(steps),
+                                 tuple(Key(e.key, e.line, e.column) for e in value.entries if e.key is not None)))
         for entry in value.entries:
             if entry.key is not None:
                 _collect(entry.value, [*steps, Step(entry.key)], out, clean)

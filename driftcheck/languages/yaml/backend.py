@@ -217,6 +217,11 @@ class _Builder:
                 key_node, value_node = child, None
             else:
                 continue
+            if child.type == "block_mapping_pair" and value_node is not None and _compact_mapping(child, value_node):
+                self.problems.append(self.finding(
+                    "DC101", value_node, "YAML syntax error: a block mapping cannot start on the line of its key's "
+                    "`:` (YAML 1.2 loaders reject it: nested mappings are not allowed in compact mappings); "
+                    "fix the file so it parses"))
             entry = self.entry(child, key_node, value_node, indent)
             if entry.key == "<<" and key_node is not None and _plain(key_node):
                 value.problem = value.problem or self.finding(
@@ -276,6 +281,14 @@ class _Builder:
                 continue
             value.entries.append(Entry(None, element.line, element.column, element))
         return value
+
+
+def _compact_mapping(pair: Any, value: Any) -> bool:
+    """`key: a: b`: a block mapping value on the same line as its key's `:` (tree-sitter accepts it)."""
+    colon = next((c for c in pair.children if c.type == ":"), None)
+    inner = value.named_children[-1] if value.type == "block_node" and value.named_children else None
+    return colon is not None and inner is not None and inner.type == "block_mapping" and \
+        inner.start_point[0] == colon.start_point[0]
 
 
 def _plain(node: Any) -> bool:

@@ -66,3 +66,28 @@ def load_all(texts: list[str]) -> list[dict[str, Any]]:
     assert proc.returncode == 0, proc.stderr
     result: list[dict[str, Any]] = json.loads(proc.stdout)
     return result
+
+
+# Differential counts for the data languages, printed once after the run (see conftest.py beside the tests).
+STATS: dict[str, dict[str, int]] = {}
+_printed = False
+
+
+def record(language: str, compared: int, refused: int, note: str = "") -> None:
+    stats = STATS.setdefault(language, {"compared": 0, "refused": 0})
+    stats["compared"] += compared
+    stats["refused"] += refused
+
+
+def terminal_summary(terminalreporter: Any) -> None:
+    global _printed
+    if not STATS or _printed:
+        return
+    _printed = True
+    terminalreporter.section("driftcheck differential tests (data languages)")
+    oracles = {"yaml": "the YAML 1.2 loader (yaml npm)", "json": "Python's json", "dotenv": "python-dotenv"}
+    for language in sorted(STATS):
+        stats = STATS[language]
+        terminalreporter.write_line(f"{language}: {stats['compared']} generated lists read exactly as "
+                                    f"{oracles.get(language, language)} reads them, {stats['refused']} refused "
+                                    "(each refusal checked against the oracle)")
