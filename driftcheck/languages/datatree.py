@@ -49,6 +49,7 @@ class Value:
     text: str | None = None  # kind "str": the decoded string
     what: str = ""  # kind "other": what it is ("a number", "null", ...)
     problem: Finding | None = None  # refuses any read that reaches or passes through this value
+    identity: object = None  # kind "other" scalars: what a loader compares for key uniqueness
 
 
 @dataclass
@@ -95,6 +96,9 @@ def walk(doc: Document, selector: Selector, path: str, symbol: str) -> Reached:
                 return _wrong_kind(value, step, done)
             hit = next((e for e in value.entries if e.key == step.field), None)
             if hit is None:
+                unreadable = [e.key_problem for e in value.entries if e.key_problem is not None]
+                if unreadable:  # one of the keys driftcheck cannot read may be this one
+                    return Reached(problems=unreadable)
                 names = tuple(e.key for e in value.entries if e.key is not None)
                 return Reached(defined=names, not_found=_missing_hint(step.field, _where(done), names))
             # duplicate keys refuse the whole document (the loader rejects them), so the first hit is the one

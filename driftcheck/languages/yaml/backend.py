@@ -60,6 +60,8 @@ class _Builder:
         self.path = source.display
         self.data = source.data
         self.problems: list[Finding] = []
+        self._key_identity: dict[int, object] = {}  # non-string keys: their resolved value (uniqueness)
+        self._anchors: set[str] = set()  # anchors defined so far, in document order
 
     def finding(self, code: str, node: Any, detail: str) -> Finding:
         row, col = node.start_point
@@ -129,6 +131,7 @@ class _Builder:
         content = None
         for child in node.children if node.type in ("block_node", "flow_node") else (node,):
             if child.type == "anchor":
+                self._anchors.add(self.text(child)[1:])
                 problem = problem or self.finding(
                     "DC102", child, f"the anchor {self.text(child)} is refused: a value another part of the file "
                     "can alias is read only without anchors and aliases; write the keys out")
@@ -145,6 +148,10 @@ class _Builder:
         if content is None:
             value = Value("other", line, column, span, what="null")
         elif content.type == "alias":
+            if self.text(content)[1:] not in self._anchors:
+                self.problems.append(self.finding(
+                    "DC101", content, f"YAML error: the alias {self.text(content)} names no anchor defined before "
+                    "it, so YAML loaders reject the file; fix the file so it parses"))
             value = Value("other", line, column, span, what="an alias", problem=self.finding(
                 "DC102", content, f"the alias {self.text(content)} is refused: its value is defined elsewhere; "
                 "write the keys out here"))
@@ -172,7 +179,8 @@ class _Builder:
                 text = scalars.plain(raw)
                 kind = None if tag == "!!str" else scalars.plain_type(text)
                 if kind is not None:
-                    return Value("other", line, column, span, what=f"{kind} ({raw!r} in YAML 1.2)")
+                    return Value("other", line, column, span, what=f"{kind} ({raw!r} in YAML 1.2)",
+                                 identity=scalars.plain_identity(text, kind))
             elif node.type == "single_quote_scalar":
                 text = scalars.single_quoted(raw)
             elif node.type == "double_quote_scalar":
@@ -219,43 +227,50 @@ class _Builder:
                 continue
             if child.type == "block_mapping_pair" and value_node is not None and _compact_mapping(child, value_node):
                 self.problems.append(self.finding(
-                    "DC101", value_node, "YAML syntax error: a block mapping cannot start on the line of its key's "
-                    "`:` (YAML 1.2 loaders reject it: nested mappings are not allowed in compact mappings); "
-                    "fix the file so it parses"))
+                    "DC101", value_node, "YAML syntax error: a block mapping or sequence cannot start on the line "
+                    "of its key's `:` (YAML 1.2 loaders reject it); fix the file so it parses"))
             entry = self.entry(child, key_node, value_node, indent)
             if entry.key == "<<" and key_node is not None and _plain(key_node):
                 value.problem = value.problem or self.finding(
                     "DC102", key_node, "the merge key << is refused: it copies keys from elsewhere; write the keys "
                     "out in this mapping")
-            if entry.key is not None:
-                first = seen.setdefault(entry.key, entry)
+            identity = entry.key if entry.key is not None else self._key_identity.pop(id(entry), None)
+            if identity is not None:
+                first = seen.setdefault(identity, entry)  # type: ignore[arg-type]
                 if first is not entry:
+                    shown = entry.key if entry.key is not None else \
+                        (self.text(key_node).strip() if key_node is not None else "")
                     self.problems.append(rules.finding(
                         "DC103", self.path, entry.line, entry.column,
-                        detail=f"the key {entry.key!r} appears twice in one mapping (first at line {first.line}); "
+                        detail=f"the key {shown!r} appears twice in one mapping (first at line {first.line}); "
                         "YAML requires unique keys and the YAML 1.2 loader rejects the file"))
             value.entries.append(entry)
         return value
 
     def entry(self, pair: Any, key_node: Any, value_node: Any, indent: int) -> Entry:
+        key = self.value(key_node, indent) if key_node is not None else None  # the key first: anchors in order
         if value_node is not None:
             child = self.value(value_node, indent)
         else:
             row, col = pair.end_point
             child = Value("other", row + 1, self.source.point_column(row, col), self.span(pair), what="null")
-        if key_node is None:
+        if key is None:
             row, col = pair.start_point
-            return Entry(None, row + 1, self.source.point_column(row, col), child,
-                         self.finding("DC102", pair, "a mapping entry with an empty (null) key"))
-        key = self.value(key_node, indent)
+            entry = Entry(None, row + 1, self.source.point_column(row, col), child,
+                          self.finding("DC102", pair, "a mapping entry with an empty (null) key"))
+            self._key_identity[id(entry)] = ("null",)
+            return entry
         if key.problem is not None:
             return Entry(None, key.line, key.column, child, key.problem)
         if key.kind != "str":
             what = key.what if key.kind == "other" else f"a {'mapping' if key.kind == 'map' else 'sequence'}"
-            return Entry(None, key.line, key.column, child, rules.finding(
+            entry = Entry(None, key.line, key.column, child, rules.finding(
                 "DC102", self.path, key.line, key.column,
                 detail=f"this mapping key is {what}, not a string; a YAML loader does not give the text as "
                 "written, so driftcheck refuses it (quote the key to make it a string)"))
+            if key.identity is not None:
+                self._key_identity[id(entry)] = key.identity
+            return entry
         return Entry(key.text, key.line, key.column, child)
 
     def sequence(self, node: Any, line: int, column: int, span: Any) -> Value:
@@ -284,10 +299,12 @@ class _Builder:
 
 
 def _compact_mapping(pair: Any, value: Any) -> bool:
-    """`key: a: b`: a block mapping value on the same line as its key's `:` (tree-sitter accepts it)."""
+    """`key: a: b` / `: - a`: a block collection on the line of an implicit key's `:` (tree-sitter accepts it)."""
+    if any(c.type == "?" for c in pair.children):
+        return False  # after an explicit `? key`, `: a: b` is a compact mapping YAML allows
     colon = next((c for c in pair.children if c.type == ":"), None)
     inner = value.named_children[-1] if value.type == "block_node" and value.named_children else None
-    return colon is not None and inner is not None and inner.type == "block_mapping" and \
+    return colon is not None and inner is not None and inner.type in ("block_mapping", "block_sequence") and \
         inner.start_point[0] == colon.start_point[0]
 
 

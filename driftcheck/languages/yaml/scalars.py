@@ -93,12 +93,8 @@ def _flow_quoted(body: str, escapes: bool) -> str:
                 raise ScalarError("a backslash at the end of a double-quoted scalar")
             nxt = body[i + 1]
             i += 2
-            if nxt == "\n":  # an escaped line break joins the lines without a space
-                keep = len(out)
+            if nxt == "\n":  # an escaped line break joins the lines without a space (later breaks fold)
                 i = _skip_blank(body, i)
-                while i < n and body[i] == "\n":
-                    out.append("\n")
-                    i = _skip_blank(body, i + 1)
                 keep = len(out)
                 continue
             if nxt in _SIMPLE_ESCAPES:
@@ -223,3 +219,27 @@ def _fold_block(lines: list[str | None]) -> str:
         previous = line
         empties = 0
     return "".join(out)
+
+
+def plain_identity(text: str, kind: str) -> object:
+    """The value a non-string plain scalar resolves to, for comparing keys as a loader does."""
+    if kind == "null":
+        return ("null",)
+    if kind == "a boolean":
+        return ("bool", text.lower() == "true")
+    try:
+        if kind == "an integer":
+            if text.startswith("0o"):
+                return ("num", int(text[2:], 8))
+            if text.startswith("0x"):
+                return ("num", int(text[2:], 16))
+            return ("num", int(text))
+        lowered = text.lower()
+        if lowered.endswith(".nan"):
+            return ("nan",)
+        if lowered.endswith(".inf"):
+            return ("num", float("-inf") if text.startswith("-") else float("inf"))
+        number = float(text)
+        return ("num", int(number) if number.is_integer() else number)
+    except ValueError:
+        return ("text", text)

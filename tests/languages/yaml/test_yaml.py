@@ -71,7 +71,8 @@ def test_scalars_and_collections_read_as_a_yaml_1_2_loader(tmp_path: Path, text:
 @pytest.mark.parametrize(("text", "code", "line", "words"), [
     ("base: &b {A: 1}\nL:\n  <<: *b\n  B: 2\n", "DC102", 3, "merge key"),
     ("L: &anchor\n  A: 1\n", "DC102", 1, "anchor"),
-    ("X: [A]\nL:\n  - *x\n", "DC102", 3, "alias"),
+    ("X: &x [A]\nL:\n  - *x\n", "DC102", 3, "alias"),
+    ("L:\n  - *nowhere\n", "DC101", 2, "names no anchor"),
     ("L: !foo\n  A: 1\n", "DC102", 1, "tag"),
     ("L: [!custom A, B]\n", "DC102", 1, "tag"),
     ("L:\n  A: 1\n  A: 2\n", "DC103", 3, "twice"),
