@@ -163,7 +163,8 @@ def discover(root: Path, sources: list[SourceList], min_shared: int = 3, min_ove
             continue
         loaded = files.load(rel)
         if not isinstance(loaded, SourceFile):
-            discovery.skipped.append((rel, loaded.message))
+            if not loaded.message.endswith("file is empty"):  # an empty file holds no list: nothing skipped
+                discovery.skipped.append((rel, loaded.message))
             continue
         try:
             found = function(loaded, files)
