@@ -37,7 +37,8 @@ from driftcheck.model import CheckResult, ContractResult, ExtractedList, Key, Li
 from driftcheck.sources import UTF8_BOM, SourceFile, SourceFiles
 
 _REWRITERS = {"shell": "driftcheck.fix.shell", "python": "driftcheck.fix.python",
-              "typescript": "driftcheck.fix.typescript", "javascript": "driftcheck.fix.typescript"}
+              "typescript": "driftcheck.fix.typescript", "javascript": "driftcheck.fix.typescript",
+              "yaml": "driftcheck.fix.yaml", "json": "driftcheck.fix.json", "dotenv": "driftcheck.languages.dotenv.fix"}
 _MAX_ROUNDS = 16
 
 
