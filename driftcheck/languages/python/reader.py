@@ -271,9 +271,8 @@ class _Reader:
                               "definition", b.at)
         if definition is None:
             return
-        for stmt in self.module.tree.body:
-            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names) and \
-                    self.pos(stmt.lineno, stmt.col_offset) > definition.at:
+        for stmt in self.star_imports():
+            if self.pos(stmt.lineno, stmt.col_offset) > definition.at:
                 self.fail("DC103", f"`from ... import *` at line {stmt.lineno} may rebind {name} after its "
                           "definition; import names explicitly", self.pos(stmt.lineno, stmt.col_offset))
 
@@ -409,11 +408,10 @@ class _Reader:
         end = self.module.end(b.statement)
         if end > use:
             return f"defined at line {b.at[0]}, after this use"
-        for stmt in self.module.tree.body:
-            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
-                at = self.pos(stmt.lineno, stmt.col_offset)
-                if end <= at < use:
-                    return f"`from ... import *` at line {at[0]} may rebind it"
+        for stmt in self.star_imports():
+            at = self.pos(stmt.lineno, stmt.col_offset)
+            if end <= at < use:
+                return f"`from ... import *` at line {at[0]} may rebind it"
         for access in dynamic.accesses(self.module):
             if access.concerns(name):
                 return f"{access.why} (line {access.line})"
@@ -429,11 +427,20 @@ class _Reader:
             if bindings:
                 cached = f"is rebound in this module at line {bindings[0].at[0]}"
             else:
-                for stmt in self.module.tree.body:
-                    if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
-                        cached = f"may be rebound by `from ... import *` at line {stmt.lineno}"
-                        break
+                for stmt in self.star_imports():
+                    cached = f"may be rebound by `from ... import *` at line {stmt.lineno}"
+                    break
             self.module._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def star_imports(self) -> list[ast.ImportFrom]:
+        """Every `from ... import *` of the module, also inside `if`/`try`/`with` blocks (cached per module)."""
+        cached = self.module._cache.get("star-imports")
+        if cached is None:
+            cached = [node for stmt in self.module.statements_spelling(frozenset({"import"}))
+                      for node in ast.walk(stmt)
+                      if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)]
+            self.module._cache["star-imports"] = cached
         return cached  # type: ignore[return-value]
 
     def trusted(self, builtin: str) -> bool:

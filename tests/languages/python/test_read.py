@@ -741,3 +741,12 @@ def test_access_to_module_variables_by_string_is_dc104(tmp_path: Path, code: str
 ])
 def test_harmless_dynamic_forms_are_read(tmp_path: Path, code: str) -> None:
     assert keys(extract(tmp_path, f'KEYS = ["A"]\n{code}\n', "KEYS")) == [("A", 1, 9)]
+
+
+@pytest.mark.parametrize("code", [
+    'KEYS = ["A"]\ntry:\n    from _speedups import *\nexcept ImportError:\n    pass\n',
+    'KEYS = ["A"]\nif True:\n    from os import *\n',
+])
+def test_a_star_import_inside_a_block_after_the_definition_is_dc103(tmp_path: Path, code: str) -> None:
+    (message,) = fails(extract(tmp_path, code, "KEYS"), ("DC103", 3 if "try" in code else 3, 5))
+    assert "import *" in message
