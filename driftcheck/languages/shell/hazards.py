@@ -42,14 +42,14 @@ _DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_DEPTH = 4  # eval of eval of ...: deeper static text is refused
 _QUERY = """
-(command name: (command_name) @command)
-(function_definition name: (_) @function)
+(command_name) @command
+(function_definition) @function
 (declaration_command) @declaration
 (unset_command) @unset
-(binary_expression left: [(simple_expansion) (expansion)]) @arithmetic
-(postfix_expression [(simple_expansion) (expansion)]) @step
-(unary_expression [(simple_expansion) (expansion)]) @step
-"""
+(binary_expression) @arithmetic
+(postfix_expression) @step
+(unary_expression) @step
+"""  # few, plain patterns: compiling a query costs about as much as parsing the file
 # Commands that may assign a variable they do not spell, or change what statements mean.
 _RISKY = frozenset({"builtin", "command", "eval", "trap", "source", ".", "enable", "alias", "declare", "typeset",
                     "local", "export", "readonly", "read", "mapfile", "readarray", "printf", "unset", "let",
@@ -71,7 +71,8 @@ class Hazard:
 
 def occurrences(script: Script, name: str) -> list[Occurrence]:
     """The file's hazards as unproven occurrences of `name` (the first of each kind, with a count)."""
-    found = script.analysis_cache("hazards", lambda: scan(script.tree.root_node, script.data, script.static_text))
+    found = script.analysis_cache("hazards", lambda: scan(script.tree.root_node, script.data, script.static_text,
+                                                          captures=captures(script)))
     out: list[Occurrence] = []
     seen: dict[str, int] = {}
     for hazard in found:
@@ -92,15 +93,38 @@ def occurrences(script: Script, name: str) -> list[Occurrence]:
     return out
 
 
-def scan(root: Any, data: bytes, decode: Decode, depth: int = 0) -> list[Hazard]:
+def captures(script: Script) -> dict[str, list[Any]]:
+    """The file's commands, functions, declarations and arithmetic: one query run, shared per file."""
+    from tree_sitter import QueryCursor
+
+    return script.analysis_cache(  # type: ignore[no-any-return]
+        "captures", lambda: QueryCursor(query()).captures(script.tree.root_node))
+
+
+def function_names(script: Script, text: _Text | None = None) -> list[tuple[Any, str | None]]:
+    """(name node, decoded name) of every function the tree defines."""
+    text = text or _Text(script.data, script.static_text)
+    out = []
+    for node in captures(script).get("function", []):
+        name = node.child_by_field_name("name")
+        if name is not None:
+            out.append((name, text.static(name)))
+    return out
+
+
+def scan(root: Any, data: bytes, decode: Decode, depth: int = 0,
+         captures: dict[str, list[Any]] | None = None) -> list[Hazard]:
     """Every hazard under `root` (see the module docstring), in file order."""
     from tree_sitter import QueryCursor
 
     text = _Text(data, decode)
     found: list[Hazard] = []
-    captures = QueryCursor(query()).captures(root)
-    functions = captures.get("function", [])
+    if captures is None:
+        captures = QueryCursor(query()).captures(root)
+    functions = [n.child_by_field_name("name") for n in captures.get("function", [])]
     for node in functions:
+        if node is None:
+            continue
         fname = text.static(node)
         if fname is None or fname in BUILTINS or fname in KEYWORDS:
             found.append(Hazard(node.start_byte, f"a function named `{text.raw(node)}` replaces the bash "
@@ -108,6 +132,8 @@ def scan(root: Any, data: bytes, decode: Decode, depth: int = 0) -> list[Hazard]
     aliases_expand = _aliases_can_expand(data)
     for node in captures.get("command", []):
         command = node.parent
+        if command is None or command.type != "command" or command.child_by_field_name("name") != node:
+            continue
         found += _command(command, node, text, aliases_expand, depth)
     for node in captures.get("declaration", []):
         found += _declaration(node, text)
@@ -115,11 +141,16 @@ def scan(root: Any, data: bytes, decode: Decode, depth: int = 0) -> list[Hazard]
         words = [c for c in node.children[1:] if c.type != "comment"]
         found += _dynamic_names(node, "unset", words, text)
     for node in captures.get("arithmetic", []):
+        left = node.child_by_field_name("left")
+        if left is None or left.type not in ("simple_expansion", "expansion"):
+            continue
         op = node.child_by_field_name("operator")
         if op is not None and op.type in _ARITH_ASSIGN and _in_arithmetic(node):
             found.append(Hazard(node.start_byte, "an arithmetic assignment to a computed name (`(( $v = ... ))`) "
                                 "can assign any variable; assign a named variable"))
     for node in captures.get("step", []):
+        if not any(c.type in ("simple_expansion", "expansion") for c in node.children):
+            continue
         if any(c.type in ("++", "--") for c in node.children) and _in_arithmetic(node):
             found.append(Hazard(node.start_byte, "an arithmetic increment of a computed name (`(( $v++ ))`) can "
                                 "assign any variable; increment a named variable"))

@@ -210,6 +210,10 @@ def _by_context(script: Script, name: str, start: int, end: int, holders: bool =
             return "read", ""  # text in a variable that is only ever printed or passed to programs
         return "unproven", (f"a value spells {name}, and it may later run as code or arithmetic; build that text "
                             "without the list's name")
+    if kind in ("parenthesized_expression", "binary_expression", "unary_expression", "postfix_expression") or \
+            _arithmetic(node):
+        return "unproven", (f"bash evaluates this as arithmetic (here inside {kind.replace('_', ' ')}), which can "
+                            f"assign {name}; keep the list's name out of arithmetic")
     return "unproven", f"it is spelled here in a form driftcheck cannot prove harmless ({kind.replace('_', ' ')})"
 
 
@@ -291,12 +295,9 @@ def _command_role(script: Script, name: str, command: Any) -> tuple[str, str]:
 
 
 def _function_names(script: Script) -> frozenset[str]:
-    from tree_sitter import QueryCursor
+    from driftcheck.languages.shell.hazards import function_names
 
-    from driftcheck.languages.shell.hazards import query
-
-    names = QueryCursor(query()).captures(script.tree.root_node).get("function", [])
-    found = {script.static_text(n.start_byte, n.end_byte) or script.text(n) for n in names}
+    found = {name or script.text(node) for node, name in function_names(script)}
     # Functions defined in text that `eval` or `trap` run are not in the tree: every word that looks like a
     # function name anywhere in the file counts too (a superset only refuses more).
     found.update(m.group(1 if m.group(1) else 2).decode("utf-8", "replace").strip("'\"")
