@@ -113,15 +113,16 @@ def _module_bound(module: Module, names: frozenset[str]) -> set[str]:
 def _imports_itself(node: ast.Import | ast.ImportFrom, own: tuple[str, ...], module: Module) -> bool:
     """Could this import bind this module, or a package that holds it (whose attributes then reach it)?
 
-    Where the import root lies is unknown, so an absolute path counts when it is any run of
-    the file's own path components (`import pkg`, `import pkg.mod`, `from pkg import mod`).
+    A module is one object per dotted name. The name is the path below the import root, which
+    lies somewhere above the topmost regular package (`__init__.py`) holding the file; an absolute
+    import reaches this module when what it binds is a leading part of one of those names
+    (`import pkg`, `import pkg.mod`, `from pkg import mod`) — `import subprocess` inside
+    `asyncio/subprocess.py` is another module.
     """
     is_package = PurePath(module.source.display).stem == "__init__"
     bound: list[tuple[str, ...]] = []
     if isinstance(node, ast.Import):
-        for alias in node.names:
-            parts = tuple(alias.name.split("."))
-            bound.extend(parts[:i] for i in range(1, len(parts) + 1))
+        bound.extend(tuple(alias.name.split(".")) for alias in node.names)
     elif node.level == 0:
         base = tuple((node.module or "").split("."))
         bound.extend((*base, a.name) for a in node.names if a.name != "*")
@@ -132,12 +133,23 @@ def _imports_itself(node: ast.Import | ast.ImportFrom, own: tuple[str, ...], mod
         if any(a.name == "*" for a in node.names) and own[:len(base)] == base:
             return True
         return any(own[:len(base) + 1] == (*base, a.name) for a in node.names)
-    return any(_run_of(path, own) for path in bound if path)
+    names = _dotted_names(own, module)
+    return any(name[:len(path)] == path[:len(name)] and path[0] == name[0] for path in bound for name in names)
 
 
-def _run_of(path: tuple[str, ...], own: tuple[str, ...]) -> bool:
-    n = len(path)
-    return any(own[k:k + n] == path for k in range(len(own) - n + 1))
+def _dotted_names(own: tuple[str, ...], module: Module) -> list[tuple[str, ...]]:
+    """The dotted names this file may be imported under: the suffixes of its path that start at or above
+    its topmost regular package (a directory without `__init__.py` above it may be a namespace package)."""
+    depth = 0  # how many directories above the file belong to regular packages
+    directory = module.source.path.parent
+    is_package = module.source.path.stem == "__init__"
+    if is_package:
+        directory = directory.parent
+    while (directory / "__init__.py").exists() and depth < len(own) - 1:
+        depth += 1
+        directory = directory.parent
+    shortest = len(own) - depth - (0 if is_package else 1)
+    return [own[i:] for i in range(0, max(shortest, 0) + 1)]
 
 
 def _literal(node: ast.AST | None) -> str | None:

@@ -750,3 +750,13 @@ def test_harmless_dynamic_forms_are_read(tmp_path: Path, code: str) -> None:
 def test_a_star_import_inside_a_block_after_the_definition_is_dc103(tmp_path: Path, code: str) -> None:
     (message,) = fails(extract(tmp_path, code, "KEYS"), ("DC103", 3 if "try" in code else 3, 5))
     assert "import *" in message
+
+
+def test_in_a_regular_package_a_same_named_top_level_module_is_another_module(tmp_path: Path) -> None:
+    (tmp_path / "asyncio").mkdir()
+    (tmp_path / "asyncio" / "__init__.py").write_text("")
+    # `import subprocess` inside asyncio/subprocess.py loads the stdlib module, not this one
+    r = extract(tmp_path, 'KEYS = ["A"]\nimport subprocess\n', "KEYS", name="asyncio/subprocess.py")
+    assert keys(r) == [("A", 1, 9)]
+    r = extract(tmp_path, 'KEYS = ["A"]\nimport asyncio\n', "KEYS", name="asyncio/subprocess.py")
+    fails(r, ("DC104", 2, 1))
