@@ -200,3 +200,17 @@ def test_relative_links_resolve() -> None:
             if re.match(r"[a-z]+:", target):
                 continue
             assert (document.parent / target).exists(), f"{document.relative_to(REPO)}: broken link {target}"
+
+
+def test_help_texts_never_point_outside_the_repository() -> None:
+    """What users see of the code, `--help` of every command, names no file outside the repository."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    top = subprocess.run([str(DRIFTCHECK), "--help"], capture_output=True, text=True, env=env, timeout=60).stdout
+    names = re.findall(r"^  ([a-z][a-z0-9-]*)  ", top.split("Commands:", 1)[1], re.M)
+    assert {"check", "extract", "fix", "run", "e2e", "platform"} <= set(names), top
+    commands = [[], *([name] for name in names), ["platform", "serve"]]
+    for command in commands:
+        proc = subprocess.run([str(DRIFTCHECK), *command, "--help"], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert proc.returncode == 0, (command, proc.stderr)
+        assert "DESIGN.md" not in proc.stdout, f"driftcheck {' '.join(command)} --help names DESIGN.md"
