@@ -363,6 +363,16 @@ def test_root_and_config_inputs_are_passed(tmp_path: Path) -> None:
     assert any("in sync (23 keys, 2 mirror(s))" in c for c in run.commands), run.out  # the config's 2 mirrors
 
 
+def test_root_input_annotations_name_the_file_from_the_workspace(tmp_path: Path) -> None:
+    # The runner resolves `file=` against the workspace: with `root: sub` the file is `sub/...`.
+    workspace = tmp_path / "ws"
+    shutil.copytree(FIXTURES / "drift-missing", workspace / "sub")
+    run = run_action(workspace, tmp_path, {"root": "sub"})
+    assert run.code == 1, run.out
+    (error,) = [c for c in run.commands if c.startswith("::error")]
+    assert error.startswith(f"::error file=sub/{SH},line=11,col=1,title=DC001 missing-in-mirror::"), error
+
+
 def test_sarif_is_written_and_handed_to_the_upload_step(tmp_path: Path) -> None:
     repo = fixture_repo(tmp_path, "drift-missing")
     run = run_action(repo, tmp_path, {"sarif": "true"})
@@ -403,6 +413,10 @@ def test_pull_request_fetches_the_base_and_passes_it(tmp_path: Path) -> None:
     assert git(clone, "cat-file", "-t", base) == "commit"  # the action fetched it into the shallow clone
     errors = [c for c in run.commands if c.startswith("::error")]
     assert len(errors) == 1 and "title=DC001 missing-in-mirror::XAI_API_KEY" in errors[0], run.out
+    # Which side moved, as a notice on the pull request.
+    title = "driftcheck --base " + base
+    assert (f"::notice title={title}::byok-strip-list: secrets.go added XAI_API_KEY since {base}; "
+            "test_staging_full_saas.sh did not") in run.commands, run.out
 
 
 def test_pull_request_base_that_cannot_be_fetched_is_exit_2(tmp_path: Path) -> None:
@@ -415,6 +429,10 @@ def test_pull_request_base_that_cannot_be_fetched_is_exit_2(tmp_path: Path) -> N
 
 def test_base_input_overrides_the_pull_request_base(tmp_path: Path) -> None:
     clone, base = pull_request_repo(tmp_path)
-    run = run_action(clone, tmp_path, {"base": base}, event_name="push")
+    run = run_action(clone, tmp_path, {"base": base, "sarif": "true"}, event_name="push")
     assert run.code == 1, run.out
     assert git(clone, "cat-file", "-t", base) == "commit"
+    assert any(c.startswith(f"::notice title=driftcheck --base {base}::") for c in run.commands), run.out
+    sarif = json.loads(Path(run.outputs["sarif-file"]).read_text())
+    changes = sarif["runs"][0]["results"][0]["properties"]["attribution"]["changes"]  # which side moved, in SARIF
+    assert [(c["key"], c["side"], c["change"]) for c in changes] == [("XAI_API_KEY", "source", "added")]

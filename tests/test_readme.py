@@ -2,7 +2,8 @@
 
 Every ```console block that follows a `<!-- tested-example -->` line in README.md or docs/*.md is a
 shell session run from the repository root: `$ driftcheck ...` lines run the installed console script
-(a real subprocess; stdout and stderr interleaved as a terminal shows them, NO_COLOR set), `$ echo $?`
+(a real subprocess; stdout and stderr interleaved as a terminal shows them, NO_COLOR set; a trailing
+`< FILE` is its standard input), `$ echo $?`
 prints the previous exit code, `$ cd DIR` changes directory for the rest of the block. Everything
 up to the next `$ ` line is the expected output, compared exactly.
 
@@ -82,10 +83,14 @@ def run_session(text: str) -> str:
             assert cwd.is_relative_to(REPO), command
             continue
         assert words[0] == "driftcheck", f"examples run driftcheck only: {command!r}"
-        proc = subprocess.run([str(DRIFTCHECK), *words[1:]], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=120)
+        stdin = None
+        if len(words) > 2 and words[-2] == "<":  # `driftcheck extract -:NAME ... < FILE`
+            stdin = (cwd / words[-1]).read_bytes()
+            words = words[:-2]
+        proc = subprocess.run([str(DRIFTCHECK), *words[1:]], cwd=cwd, env=env, input=stdin,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
         status = proc.returncode
-        transcript.append(proc.stdout)
+        transcript.append(proc.stdout.decode("utf-8"))
     return "".join(transcript)
 
 
