@@ -51,21 +51,21 @@ def artifact_path(path: str, root: str) -> str | None:
 
 
 def workspace_path(path: str, root: str) -> str:
-    """A root-relative path as seen from the current directory, when the file lies below it.
+    """A root-relative path as the Actions runner resolves `file=`: against GITHUB_WORKSPACE.
 
-    The Actions runner resolves `file=` against the workspace, the step's working directory: with
-    `--root sub` a finding in `sub/x.sh` must say `sub/x.sh`. A file outside the current directory
-    keeps its root-relative path (nothing better can be annotated).
+    With the action's `root: sub`, a finding in `sub/x.sh` must say `sub/x.sh`. Outside Actions,
+    or for a file outside the workspace, the path stays relative to the root.
     """
-    if not path or (path.startswith("<") and path.endswith(">")) or Path(path).is_absolute():
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace or not path or (path.startswith("<") and path.endswith(">")) or Path(path).is_absolute():
         return path
-    relative = os.path.relpath(os.path.join(os.path.abspath(root), path))
+    relative = os.path.relpath(os.path.join(os.path.abspath(root), path), os.path.abspath(workspace))
     return path if relative.startswith("..") else relative
 
 
-def finding_command(finding: Finding, root: str = ".", relative_to_cwd: bool = False) -> str:
+def finding_command(finding: Finding, root: str = ".") -> str:
     title = escape_property(f"{finding.code} {finding.name}")
-    path = artifact_path(workspace_path(finding.path, root) if relative_to_cwd else finding.path, root)
+    path = artifact_path(workspace_path(finding.path, root), root)
     if path is None:
         return f"::error title={title}::{escape_data(finding.message)}"
     return (f"::error file={escape_property(path)},line={finding.line},col={finding.column},"
@@ -73,9 +73,9 @@ def finding_command(finding: Finding, root: str = ".", relative_to_cwd: bool = F
 
 
 def render(result: CheckResult, *, color: bool = False, root: str = ".", quiet: bool = False,
-           attribution: Attribution | None = None, relative_to_cwd: bool = False, **_: object) -> str:
+           attribution: Attribution | None = None, **_: object) -> str:
     """One `::error` per finding; unless quiet, a `::notice` per contract and per `--base` attribution line."""
-    lines = [finding_command(f, root, relative_to_cwd) for f in result.all_findings]
+    lines = [finding_command(f, root) for f in result.all_findings]
     if not quiet:
         lines.extend(f"::notice::{escape_data(contract_summary(c, root))}" for c in result.contracts)
         if attribution is not None:
