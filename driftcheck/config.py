@@ -43,7 +43,7 @@ class CheckOptions:
 
 
 def find_root(start: Path) -> Path:
-    """The repository root as ruff finds its configuration (DESIGN.md section 14).
+    """The repository root as ruff finds its configuration (docs/commands.md).
 
     From `start` upward, the first directory holding `driftcheck.toml`, a `pyproject.toml`
     with a `[tool.driftcheck]` table, or `.git`; `start` itself when none does.

@@ -1,4 +1,4 @@
-"""`driftcheck discover`: find the copies of a source list that nobody declared (DESIGN.md section 13).
+"""`driftcheck discover`: find the copies of a source list that nobody declared (docs/commands.md).
 
 Every git-tracked file under the root (or, without git, every file minus `.git`,
 `node_modules`, `vendor` and build outputs) in a supported language is parsed once,

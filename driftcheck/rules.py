@@ -1,6 +1,6 @@
 """The rule catalogue: a stable code, a name, an exit code, a summary and a fix.
 
-Codes and names are a contract (DESIGN.md section 6): CI configurations, SARIF
+Codes and names are a contract (docs/rules.md): CI configurations, SARIF
 consumers and scripts match on them. Add rules; never renumber or rename.
 """
 

@@ -1,4 +1,4 @@
-"""`driftcheck discover`: print the undeclared copies of each source list (DESIGN.md section 13)."""
+"""`driftcheck discover`: print the undeclared copies of each source list (docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 `check_options` adds the five options that say which contracts to check (their parameter
 names are a contract: `driftcheck.e2e.cli` and `cli.fix` take them as keyword arguments);
-`report_options` adds what `check` and `run` share about the report (DESIGN.md sections 4
-and 14). `checking` applies both and hands the command a `CheckOptions` and a `Reporting`.
+`report_options` adds what `check` and `run` share about the report (docs/commands.md).
+`checking` applies both and hands the command a `CheckOptions` and a `Reporting`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _discover_root(ctx: click.Context, _param: click.Parameter, value: Path | No
 
 
 def check_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by check, fix, run and e2e (DESIGN.md section 4)."""
+    """Options shared by check, fix, run and e2e (docs/commands.md)."""
     decorators = [
         click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
                      callback=_discover_root,

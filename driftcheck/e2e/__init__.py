@@ -1,4 +1,4 @@
-"""The bundled end-to-end runner, `driftcheck e2e` (DESIGN.md section 8).
+"""The bundled end-to-end runner, `driftcheck e2e` (docs/e2e.md).
 
 - `cli`: the click command — usage checks, the gate (`driftcheck.gate`), the platform, the reports;
 - `lifecycle`: steps 2-8 (split, create, opt-in, deferred writes, verify, child, probe, teardown);

@@ -38,7 +38,7 @@ ARMS: dict[str, ArmSpec] = {
                       url_keys=("OPENAI_BASE_URL", "HERMES_CUSTOM_BASE_URL"), settings=("HERMES_CUSTOM_MODEL",)),
 }
 ARM_NAMES = tuple(ARMS)  # run order of `--arm all`
-# The default arm is the first of these whose variable is set (DESIGN.md section 8).
+# The default arm is the first of these whose variable is set (docs/e2e.md).
 DEFAULT_ORDER = ("minimax", "anthropic", "google", "openai")
 OPENAI_BASE_URL_ENV = "E2E_OPENAI_BASE_URL"
 OPENAI_MODEL_ENV = "E2E_OPENAI_MODEL"

@@ -1,4 +1,4 @@
-"""`driftcheck e2e`: the bundled end-to-end runner, always gated by the check (DESIGN.md section 8).
+"""`driftcheck e2e`: the bundled end-to-end runner, always gated by the check (docs/e2e.md).
 
 Exit codes: 0 passed; 1 the gate found drift, a step failed, or the run was
 interrupted (SIGINT/SIGTERM — teardown still runs); 2 usage, configuration or

@@ -1,4 +1,4 @@
-"""The byok provisioning lifecycle, steps 2-8 of DESIGN.md section 8, over a `PlatformClient`.
+"""The byok provisioning lifecycle, steps 2-8 of docs/e2e.md, over a `PlatformClient`.
 
 The caller (driftcheck.e2e.cli) runs the gate (`driftcheck.gate`), builds the client
 (base URL, bearer token, timeout) and hands over the arms; this module runs the steps

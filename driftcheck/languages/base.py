@@ -5,7 +5,7 @@ occurrence does to the list, how to evaluate the definition, and which comments 
 next to it. It decides nothing about findings that every language shares: the
 driver (`driftcheck.languages.driver`) turns a `Reading` into an `ExtractedList`,
 owning "not found", the refusal of unproven occurrences, pragmas, duplicates and the
-one fatal-finding rule (DESIGN.md sections 10 and 11).
+one fatal-finding rule (docs/languages.md).
 """
 
 from __future__ import annotations

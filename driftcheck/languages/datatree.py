@@ -206,7 +206,7 @@ def attach_comments(comments: list[Comment], own_line: set[int], line: int,
     """Split comments into those attached to a definition at (line, column) and the other pragmas.
 
     Attached: the unbroken run of comment-only lines (`own_line`) directly above the
-    definition, and a comment at the end of its first line (DESIGN.md section 6).
+    definition, and a comment at the end of its first line (docs/rules.md).
     """
     by_line = {c.line: c for c in comments}
     attached: list[Comment] = []

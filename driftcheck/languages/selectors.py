@@ -1,4 +1,4 @@
-"""Selectors: the SYMBOL part of `PATH:SYMBOL`, extended with steps (DESIGN.md section 12).
+"""Selectors: the SYMBOL part of `PATH:SYMBOL`, extended with steps (docs/selectors.md).
 
 `NAME` then steps: `.field`, `."quoted.key"` (a key with dots or spaces; `\\"` and
 `\\\\` escape inside the quotes) and `[]` (each element of an array). For YAML and JSON

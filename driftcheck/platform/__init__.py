@@ -1,4 +1,4 @@
-"""The embedded reference platform (DESIGN.md section 9): a small HTTP server that
+"""The embedded reference platform (docs/e2e.md): a small HTTP server that
 enforces the blocked-key list the way the real platform does.
 
 Importing this package is cheap: starlette and uvicorn load only when a platform

@@ -1,4 +1,4 @@
-"""The platform's HTTP API as a Starlette application (DESIGN.md section 9).
+"""The platform's HTTP API as a Starlette application (docs/e2e.md).
 
 Every route needs the admin bearer token. Bodies are JSON objects; unknown
 fields are ignored, known fields of the wrong type are a 400. Errors are always

@@ -1,7 +1,7 @@
 """Key names as the platform sees them, and where its blocked-key list comes from.
 
-The platform compares secret keys after trimming and upper-casing (DESIGN.md
-section 9). Names must be environment-variable names, because that is what the
+The platform compares secret keys after trimming and upper-casing (docs/e2e.md).
+Names must be environment-variable names, because that is what the
 workspaces turn them into; we validate *before* upper-casing, on ASCII only, so
 that no non-ASCII input can become a valid name through Unicode case mapping
 (e.g. "ﬃ".upper() == "FFI").

@@ -1,4 +1,4 @@
-"""The `json` format of DESIGN.md section 7 (schema: driftcheck/schema/check-result.schema.json)."""
+"""The `json` format of docs/output.md (schema: driftcheck/schema/check-result.schema.json)."""
 
 from __future__ import annotations
 

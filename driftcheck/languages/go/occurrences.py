@@ -1,4 +1,4 @@
-"""Every occurrence of the list's name in the package, positively classified (DESIGN.md section 11).
+"""Every occurrence of the list's name in the package, positively classified (docs/languages.md).
 
 An allowlist: an identifier spelling the name that resolves to the package-level var (Go's
 lexical scoping: locals, parameters, results, receivers and type parameters shadow it) is the

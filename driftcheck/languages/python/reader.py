@@ -1,6 +1,6 @@
 """The Python backend: read one module-level list, accounting for every occurrence of its name.
 
-What is read (DESIGN.md sections 5, 11, 12): exactly one unconditional module-level
+What is read (docs/languages.md and docs/selectors.md): exactly one unconditional module-level
 `NAME = value` / `NAME: T = value` (or `NAME, OTHER = value, other`), optionally followed
 by unconditional module-level `NAME += ...` / `NAME |= ...`; the value is evaluated by
 `values.Evaluator`; selector steps (`NAME.field`, `NAME."key"`, `NAME[]`) walk dict and

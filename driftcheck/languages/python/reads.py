@@ -1,4 +1,4 @@
-"""The allowlist: reads of a list that provably leave it unchanged (DESIGN.md section 11).
+"""The allowlist: reads of a list that provably leave it unchanged (docs/languages.md).
 
 An immutable value (a tuple or frozenset of strings) cannot change, so any read of it is
 harmless. A mutable one (list, set, dict) is safe only where the object never reaches

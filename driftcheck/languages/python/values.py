@@ -1,4 +1,4 @@
-"""Evaluating a definition's value: the static forms of DESIGN.md section 5, with Python's semantics.
+"""Evaluating a definition's value: the static forms of docs/languages.md, with Python's semantics.
 
 List, tuple, set and dict displays (dict: its keys); `list()/tuple()/set()/frozenset()`
 of static values (when the builtin is not rebound); `str.split()` / `str.split(sep)`;

@@ -4,7 +4,7 @@ Stages, each in its own module:
   syntax       bash's own verdict (`bash -n`) and where tree-sitter-bash reads the bytes unlike bash
   script       the statements that define, append to or change a name (precise messages)
   lexer        the definition's value decoded as bash expands it
-  occurrences  every spelling of the name, each classified (allowlist, DESIGN.md section 11)
+  occurrences  every spelling of the name, each classified (allowlist, docs/languages.md)
   hazards      constructs that could change any variable without spelling its name
 The shared driver turns the `Reading` into findings (DC100, DC104 for unproven occurrences,
 pragmas, DC003, the fatal rule).

@@ -1,4 +1,4 @@
-"""Every place a list's name is spelled, each positively classified (DESIGN.md section 11).
+"""Every place a list's name is spelled, each positively classified (docs/languages.md).
 
 An occurrence is harmless only in a form known not to change the list: the definition,
 a recognised top-level append, `$NAME`/`${NAME...}` expansions that only read, a

@@ -1,6 +1,6 @@
 """Reading a TypeScript/JavaScript list: the definition, its keys, every use of it, the comments next to it.
 
-What a SYMBOL names (DESIGN.md section 12): a top-level `const`/`let`/`var` (exported or not), then selector
+What a SYMBOL names (docs/selectors.md): a top-level `const`/`let`/`var` (exported or not), then selector
 steps. An array or Set gives its string elements, an object its keys (in `Object.keys` order), `[].field`
 the field of each object of an array. Who can change the list (section 11): every reference in the file is
 classified by `soundness`; when the binding is exported, the files that import it are classified too

@@ -1,4 +1,4 @@
-"""Every use of a list's binding must be a read known not to change the selected keys (DESIGN.md section 11).
+"""Every use of a list's binding must be a read known not to change the selected keys (docs/languages.md).
 
 An allowlist. A value is followed up the tree from each reference with a *depth*: depth `d` is the
 object or array the selector reaches after `d` steps (0: the binding itself); `None` means a value the
