@@ -148,8 +148,7 @@ def _dotted_names(own: tuple[str, ...], module: Module) -> list[tuple[str, ...]]
     while (directory / "__init__.py").exists() and depth < len(own) - 1:
         depth += 1
         directory = directory.parent
-    shortest = len(own) - depth - (0 if is_package else 1)
-    return [own[i:] for i in range(0, max(shortest, 0) + 1)]
+    return [own[i:] for i in range(0, max(len(own) - 1 - depth, 0) + 1) if own[i:]]
 
 
 def _literal(node: ast.AST | None) -> str | None:

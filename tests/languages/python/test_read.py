@@ -760,3 +760,11 @@ def test_in_a_regular_package_a_same_named_top_level_module_is_another_module(tm
     assert keys(r) == [("A", 1, 9)]
     r = extract(tmp_path, 'KEYS = ["A"]\nimport asyncio\n', "KEYS", name="asyncio/subprocess.py")
     fails(r, ("DC104", 2, 1))
+
+
+def test_a_package_init_importing_its_submodules_is_read(tmp_path: Path) -> None:
+    (tmp_path / "encodings").mkdir()
+    code = 'KEYS = ["A"]\nfrom . import aliases\nimport codecs\n'
+    assert keys(extract(tmp_path, code, "KEYS", name="encodings/__init__.py")) == [("A", 1, 9)]
+    r = extract(tmp_path, 'KEYS = ["A"]\nimport encodings\n', "KEYS", name="encodings/__init__.py")
+    fails(r, ("DC104", 2, 1))
