@@ -185,7 +185,9 @@ def may_declare_predeclared() -> re.Pattern[bytes]:
     name list's ",", a ";" or at the start of a line, with blanks and comments between. Only files
     matching are parsed for the check (a sibling that cannot declare one is never parsed)."""
     words = b"|".join(name.encode() for name in sorted(PREDECLARED, key=len, reverse=True))
-    return re.compile(rb"(?:\b(?:const|var|type|func)|[(,;]|^)(?:\s|/\*[\s\S]*?\*/|//[^\n]*)*\b(?:" + words
+    # Possessive/atomic (Python 3.11): blanks and comments are skipped once, never re-split on backtracking
+    # (a plain `(?:\s|//[^\n]*)*` is quadratic or worse on a file of comment lines).
+    return re.compile(rb"(?:\b(?:const|var|type|func)|[(,;]|^)(?:\s++|(?>/\*[\s\S]*?\*/)|//[^\n]*+)*+\b(?:" + words
                       + rb")\b", re.M)
 
 
@@ -219,7 +221,7 @@ def _assembly(package: Package, symbol: str) -> list[Occurrence]:
 @lru_cache(maxsize=1)
 def _declares_predeclared() -> re.Pattern[bytes]:
     words = b"|".join(n.encode() for n in sorted(PREDECLARED))
-    return re.compile(rb"\b(?:const|var|type|func)\b[\s\S]*\b(?:" + words + rb")\b")
+    return re.compile(rb"\b(?:const|var|type|func)\b[\s\S]*?\b(?:" + words + rb")\b")
 
 
 def _misparsed(package: Package, symbol: str, evaluator: Evaluator) -> list[Occurrence]:
