@@ -1,7 +1,7 @@
 """`driftcheck e2e` under faults and load: it fails closed, never hangs, never leaks.
 
 Every run here is the real runner (`Runner` over httpx) against the real reference
-platform on loopback, through `driftcheck.platform.faults.FaultProxy`, which answers
+platform on loopback, through `tests.support.faults.FaultProxy`, which answers
 chosen requests with a 5xx, a stall past the client timeout, a connection reset or a
 malformed 200. 100 seeded plans: each lifecycle step × each fault kind × (before the
 platform sees the request | after it processed it), persistent teardown faults, and
@@ -51,7 +51,7 @@ from driftcheck.e2e.lifecycle import (
 from driftcheck.gate import gate as run_gate
 from driftcheck.platform.keys import canonical_key as normalise
 from driftcheck.platform import start_platform
-from driftcheck.platform.faults import (
+from tests.support.faults import (
     FAULT_KINDS,
     MALFORMED_VARIANTS,
     STATUS_VARIANTS,

@@ -36,7 +36,6 @@ SECRET_MARK = "SeCrEtVaLuE"
 TOKEN = "test-admin-token-0123456789"
 BILLING = "/admin/workspaces/{}/llm-billing-mode"
 REPO = Path(__file__).resolve().parent.parent
-HAVE_GO_EXTRACTOR = True  # kept for the markers below; the Go backend always ships
 
 
 def value(n: object = 0) -> str:
@@ -654,7 +653,6 @@ def test_loader_reports_an_unreadable_source(tmp_path):
     assert [(f.code, f.path, f.line, f.column) for f in findings] == [("DC105", SOURCE_PATH, 1, 1)]
 
 
-@pytest.mark.skipif(not HAVE_GO_EXTRACTOR, reason="the Go extractor (driftcheck/extract/go.py) is not there yet")
 def test_loader_reads_the_go_map(tmp_path):
     from driftcheck.config import parse_list_ref
 
@@ -682,7 +680,6 @@ def test_cli_refuses_to_serve_when_the_source_cannot_be_read(tmp_path):
     assert "not serving" in lines[-1]
 
 
-@pytest.mark.skipif(not HAVE_GO_EXTRACTOR, reason="the Go extractor (driftcheck/extract/go.py) is not there yet")
 def test_cli_refuses_to_serve_a_list_it_cannot_evaluate(tmp_path):
     write_go_repo(tmp_path, "package handlers\n\nvar platformManagedDirectLLMBypassKeys = loadKeys()\n")
     code, out, err = run_cli(["serve", "--port", "0", "--root", str(tmp_path)])
@@ -817,7 +814,6 @@ def test_cli_prints_a_generated_token_exactly_once(tmp_path):
     assert db.exists()
 
 
-@pytest.mark.skipif(not HAVE_GO_EXTRACTOR, reason="the Go extractor (driftcheck/extract/go.py) is not there yet")
 def test_cli_loads_the_default_source_from_the_root(tmp_path):
     write_go_repo(tmp_path)
     served = Served(["--port", "0"], {"DRIFTCHECK_ADMIN_TOKEN": TOKEN}, cwd=tmp_path)

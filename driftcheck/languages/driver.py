@@ -9,10 +9,6 @@ with any exit-2 finding has no keys to compare.
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import replace
-from typing import Any
-
 from driftcheck import rules
 from driftcheck.languages import backend
 from driftcheck.languages.base import Comment, Reading
@@ -25,17 +21,7 @@ def extract_list(ref: ListRef, files: SourceFiles) -> ExtractedList:
     loaded = files.load(ref.path)
     if not isinstance(loaded, SourceFile):
         return ExtractedList(ref=ref, keys=None, findings=(loaded,))
-    read = backend(ref.language).read(ref, loaded, files)
-    extracted = read if isinstance(read, ExtractedList) else decide(ref, loaded, read)
-    if isinstance(read, ExtractedList) and read.definition is not None and PRAGMA_MARKER in loaded.data:
-        # Transitional (LegacyBackend): old extractors report only the pragmas they attach.
-        attached = {a.line for a in read.allowances} | {f.line for f in read.findings if f.code == "DC106"}
-        stray = [c for c in pragma_comments(loaded, ref.language) if c.line not in attached]
-        extracted = replace(extracted, findings=extracted.findings + tuple(
-            unattached_pragmas(stray, ref.symbol, read.definition.line, loaded)))
-    if extracted.keys is not None and any(f.exit_code == 2 for f in extracted.findings):
-        extracted = replace(extracted, keys=None)
-    return extracted
+    return decide(ref, loaded, backend(ref.language).read(ref, loaded, files))
 
 
 def decide(ref: ListRef, source: SourceFile, reading: Reading) -> ExtractedList:
@@ -83,7 +69,6 @@ def collect_pragmas(comments: tuple[Comment, ...] | list[Comment]) -> tuple[list
     return allowances, findings
 
 
-PRAGMA_MARKER = b"driftcheck:"
 _DIRECTIVE = ("allow-missing", "allow-extra")
 
 
@@ -128,51 +113,6 @@ def _why_unattached(comment: Comment, symbol: str, definition_line: int, source:
     return f"nothing follows it; {symbol} is defined on line {definition_line}"
 
 
-def pragma_comments(source: SourceFile, language: str) -> list[Comment]:
-    """Every comment of the file that carries `driftcheck:`, found with the language's own parser.
-
-    For backends that fill `Reading.other_comments` (and for LegacyBackend's files); only called
-    when the marker occurs in the file at all. Languages without a scanner here give [].
-    """
-    data = source.data
-    if PRAGMA_MARKER not in data:
-        return []
-    if language == "python":
-        return _python_comments(source)
-    grammar = {"go": "go", "shell": "bash"}.get(language)
-    if grammar is None:
-        return []
-    from driftcheck.languages.common import ts_tree
-
-    root = ts_tree(source, grammar).root_node
-    found: dict[int, Comment] = {}
-    at = data.find(PRAGMA_MARKER)
-    while at != -1:
-        node = root.descendant_for_byte_range(at, at + len(PRAGMA_MARKER))
-        if node is not None and node.type == "comment" and node.start_byte not in found:
-            raw = data[node.start_byte:node.end_byte].decode("utf-8", "replace")
-            text = raw[2:] if raw.startswith(("//", "/*")) else raw[1:] if raw.startswith("#") else raw
-            row, col = node.start_point
-            found[node.start_byte] = Comment(text.removesuffix("*/"), source.display, row + 1,
-                                             source.point_column(row, col))
-        at = data.find(PRAGMA_MARKER, at + 1)
-    return list(found.values())
-
-
-def _python_comments(source: SourceFile) -> list[Comment]:
-    import io
-    import tokenize
-
-    out: list[Comment] = []
-    try:
-        for token in tokenize.tokenize(io.BytesIO(source.data).readline):
-            if token.type == tokenize.COMMENT and "driftcheck:" in token.string:
-                out.append(Comment(token.string[1:], source.display, token.start[0], token.start[1] + 1))
-    except (tokenize.TokenError, SyntaxError):
-        return out  # the extractor reports the syntax error (DC101)
-    return out
-
-
 def _not_found(ref: ListRef, source: SourceFile, reading: Reading) -> Finding:
     if reading.not_found_hint:
         return rules.finding("DC100", source.display, *reading.not_found_at, name=ref.symbol, path=source.display,
@@ -200,18 +140,3 @@ def _duplicates(symbol: str, keys: tuple[Key, ...], path: str, compiler_rejects:
                                      first_line=first.line,
                                      note=" (the compiler rejects this too)" if compiler_rejects else ""))
     return out
-
-
-class LegacyBackend:
-    """Transitional: a backend whose module still exposes `extract(ref, source, files) -> ExtractedList`.
-
-    Remove once every language implements `read` returning a `Reading`.
-    """
-
-    def __init__(self, name: str, module: str) -> None:
-        self.name = name
-        self._module = module
-
-    def read(self, ref: ListRef, source: SourceFile, files: SourceFiles) -> Any:
-        extracted: ExtractedList = importlib.import_module(self._module).extract(ref, source, files)
-        return extracted

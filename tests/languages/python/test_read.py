@@ -626,7 +626,7 @@ def test_cross_check_against_the_interpreter(tmp_path: Path) -> None:
     assert sorted(real["c_set"][1]) == ["A", "B", "K_CONST", "Z"]
 
 
-_LAZY_MODULES = ["driftcheck.languages.go", "driftcheck.languages.shell.extractor", "driftcheck.cli",
+_LAZY_MODULES = ["driftcheck.languages.go", "driftcheck.languages.shell", "driftcheck.cli",
                  "driftcheck.languages.python.reader"]
 
 
@@ -686,7 +686,7 @@ def test_fixture_python_mirror_errors(name: str, finding: tuple[str, int, int]) 
     ("py-error-mutated", 2), ("py-error-conditional", 2),
 ])
 def test_fixture_check_exit_codes(name: str, exit_code: int) -> None:
-    missing = [m for m in ("driftcheck.cli", "driftcheck.languages.go", "driftcheck.languages.shell.extractor")
+    missing = [m for m in ("driftcheck.cli", "driftcheck.languages.go", "driftcheck.languages.shell")
                if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} does not exist yet (written by another task)")
