@@ -297,7 +297,7 @@ def test_sarif_rules_one_per_code_complete():
     driver = sarif(in_sync_result())["runs"][0]["tool"]["driver"]
     assert driver["name"] == "driftcheck"
     assert driver["version"] == driftcheck.__version__
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # optional in SARIF; the package index name is not ours
     rules = driver["rules"]
     assert [r["id"] for r in rules] == list(RULES)
     for rule in rules:

@@ -93,3 +93,6 @@ class Backend(Protocol):
     def read(self, ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
         """Read `ref.symbol` (a selector) from `source`; never raises for user input."""
         ...
+
+# `discover` also asks each language for `candidates(source) -> list[Candidate]`: a `candidates`
+# module in the language's folder, else a `candidates` method on BACKEND (driftcheck.discover).

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from driftcheck.attribution import Attribution
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/driftcheck/"
 SRCROOT = "%SRCROOT%"
 # Versioned so a future change of what is hashed does not silently re-key every alert.
 FINGERPRINT_NAME = "driftcheckFinding/v1"
@@ -156,7 +155,6 @@ def sarif_log(result: CheckResult, root: str = ".", attribution: Attribution | N
             "name": "driftcheck",
             "version": __version__,
             "semanticVersion": __version__,
-            "informationUri": INFORMATION_URI,
             "rules": [_rule_descriptor(code) for code in _RULE_IDS],
         }},
         "invocations": [{"executionSuccessful": result.exit_code != 2, "exitCode": result.exit_code}],
