@@ -19,6 +19,11 @@ class Writer:
     comment: Callable[[str], str] | None = None  # a full comment line holding TEXT (None: no comments)
     broken: str | None = None  # a file the language itself rejects
     mutate: Callable[[str, list[str]], str] | None = None  # file text defining NAME, then changing it
+    # False when the selector names no symbol (dotenv's `.` is the whole file), so DC100 cannot happen.
+    names_a_symbol: bool = True
+    # A key written twice: DC003 where a list may repeat an element; DC103 where the second
+    # definition silently wins (a dotenv name set twice).
+    repeat_code: str = "DC003"
 
 
 def _go(name: str, keys: list[str]) -> str:
@@ -82,4 +87,15 @@ WRITERS += [
     Writer("yaml", "lists.yaml", _yaml, comment=lambda text: f"# {text}",
            broken="LIST:\n  - A_KEY\n  - [B_KEY\nother: 1\n"),
     Writer("json", "lists.json", _json, broken='{\n  "LIST": [\n    "A_KEY",\n'),
+]
+
+
+def _dotenv(name: str, keys: list[str]) -> str:
+    del name  # a dotenv file is one list: its variable names
+    return "".join(f"{key}=value-{index}\n" for index, key in enumerate(keys))
+
+
+WRITERS += [
+    Writer("dotenv", ".env", _dotenv, selector=lambda name: ".", comment=lambda text: f"# {text}",
+           broken='ALPHA_API_KEY=1\nBETA_API_KEY="unterminated\n', names_a_symbol=False, repeat_code="DC103"),
 ]
