@@ -6,15 +6,14 @@ import json
 from typing import Any
 
 from driftcheck.fix.layout import Layout, Refused, Unit, apply, check_key, same_keys
+from driftcheck.languages.common import ts_tree
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile
 
 
 def rewrite(source: SourceFile, extracted: ExtractedList, desired: list[str]) -> bytes:
     """The new bytes of the value span, or Refused."""
-    from driftcheck.languages.json.backend import _parser
-
-    node = _node_at(source.tree("json", _parser().parse).root_node, extracted)
+    node = _node_at(ts_tree(source, "json").root_node, extracted)
     if node.type == "object":
         raise Refused("it is an object: fix cannot invent the value of a missing key; add or remove the keys by hand",
                       node.start_byte)

@@ -6,15 +6,14 @@ from typing import Any
 
 from driftcheck.fix.json import _node_at
 from driftcheck.fix.layout import Layout, Refused, Unit, apply, check_key, same_keys
+from driftcheck.languages.common import ts_tree
 from driftcheck.model import ExtractedList
 from driftcheck.sources import SourceFile
 
 
 def rewrite(source: SourceFile, extracted: ExtractedList, desired: list[str]) -> bytes:
     """The new bytes of the value span, or Refused."""
-    from driftcheck.languages.yaml.backend import _parser
-
-    node = _node_at(source.tree("yaml", _parser().parse).root_node, extracted)
+    node = _node_at(ts_tree(source, "yaml").root_node, extracted)
     if node.type in ("block_mapping", "flow_mapping"):
         raise Refused("it is a mapping: fix cannot invent the value of a missing key; add or remove the keys by "
                       "hand", node.start_byte)

@@ -9,18 +9,28 @@ from driftcheck.model import Allowance, Finding, Key, ListRef, Span
 from driftcheck.sources import SourceFile
 
 
+# grammar name -> (module, function giving its language); imported on first use, so a check never
+# imports a grammar no file in it needs.
+_GRAMMARS = {
+    "go": ("tree_sitter_go", "language"),
+    "bash": ("tree_sitter_bash", "language"),
+    "json": ("tree_sitter_json", "language"),
+    "yaml": ("tree_sitter_yaml", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+}
+
+
 @lru_cache(maxsize=None)
-def ts_parser(language: str) -> Any:
-    """A tree-sitter parser for "go" or "bash" (grammar modules imported on first use)."""
+def ts_parser(grammar: str) -> Any:
+    """A tree-sitter parser for one of `_GRAMMARS` (its module imported on first use)."""
+    import importlib
+
     from tree_sitter import Language, Parser
 
-    if language == "go":
-        import tree_sitter_go as grammar
-    elif language == "bash":
-        import tree_sitter_bash as grammar
-    else:  # pragma: no cover - programming error
-        raise ValueError(language)
-    return Parser(Language(grammar.language()))
+    module, function = _GRAMMARS[grammar]
+    return Parser(Language(getattr(importlib.import_module(module), function)()))
 
 
 def ts_tree(source: SourceFile, language: str) -> Any:

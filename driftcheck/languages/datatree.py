@@ -11,7 +11,7 @@ and refuses the list when the walk or the read touches it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from driftcheck import rules
 from driftcheck.languages.base import Candidate, Comment
@@ -297,3 +297,17 @@ def reading(doc: Document, ref: Any, source: Any) -> Any:
         attached_comments=attached,
         other_comments=others,
     )
+
+
+class DocumentBackend:
+    """A backend whose file is one document tree (YAML, JSON): reading and discovery both walk the tree."""
+
+    def __init__(self, name: str, document: Callable[[Any], Document]) -> None:
+        self.name = name
+        self._document = document  # builds the file's Document once per run
+
+    def read(self, ref: Any, source: Any, files: Any) -> Any:
+        return reading(self._document(source), ref, source)
+
+    def candidates(self, source: Any) -> list[Candidate]:
+        return candidates(self._document(source))

@@ -13,36 +13,16 @@ exceptions live in the configuration.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from driftcheck import rules
 from driftcheck.languages import datatree
-from driftcheck.languages.base import Candidate, Reading
-from driftcheck.languages.common import first_error_node
+from driftcheck.languages.common import first_error_node, ts_tree
 from driftcheck.languages.datatree import Document, Entry, Value
-from driftcheck.model import Finding, ListRef
-from driftcheck.sources import SourceFile, SourceFiles
+from driftcheck.model import Finding
+from driftcheck.sources import SourceFile
 
 _OTHER = {"number": "a number", "true": "a boolean", "false": "a boolean", "null": "null"}
-
-
-@lru_cache(maxsize=None)
-def _parser() -> Any:
-    import tree_sitter_json
-    from tree_sitter import Language, Parser
-
-    return Parser(Language(tree_sitter_json.language()))
-
-
-class JsonBackend:
-    name = "json"
-
-    def read(self, ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
-        return datatree.reading(document(source), ref, source)
-
-    def candidates(self, source: SourceFile) -> list[Candidate]:
-        return datatree.candidates(document(source))
 
 
 def document(source: SourceFile) -> Document:
@@ -67,7 +47,7 @@ class _Builder:
         except RecursionError:
             return Document(None, [rules.finding("DC102", self.path, 1, 1,
                                                  detail="the JSON document is nested too deeply to read")])
-        root = self.source.tree("json", _parser().parse).root_node
+        root = ts_tree(self.source, "json").root_node
         if root.has_error:
             node = first_error_node(root)
             row, col = node.start_point if node is not None else (0, 0)
@@ -121,4 +101,4 @@ class _Builder:
         return Value("other", line, column, span, what=_OTHER.get(node.type, node.type))
 
 
-BACKEND = JsonBackend()
+BACKEND = datatree.DocumentBackend("json", document)

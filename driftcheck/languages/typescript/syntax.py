@@ -6,10 +6,10 @@ includes JSX). The grammar modules are imported on first use only.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
+from driftcheck.languages.common import ts_tree
 from driftcheck.sources import SourceFile
 
 _GRAMMAR_BY_SUFFIX = {".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
@@ -26,24 +26,9 @@ def grammar_for(path: PurePath | str, language: str) -> str:
     return _GRAMMAR_BY_SUFFIX.get(suffix, "typescript" if language == "typescript" else "javascript")
 
 
-@lru_cache(maxsize=None)
-def parser(grammar: str) -> Any:
-    from tree_sitter import Language, Parser
-
-    if grammar == "javascript":
-        import tree_sitter_javascript
-
-        return Parser(Language(tree_sitter_javascript.language()))
-    import tree_sitter_typescript
-
-    if grammar == "tsx":
-        return Parser(Language(tree_sitter_typescript.language_tsx()))
-    return Parser(Language(tree_sitter_typescript.language_typescript()))
-
-
 def tree(source: SourceFile, grammar: str) -> Any:
     """The file's tree, parsed once per run."""
-    return source.tree("ts:" + grammar, parser(grammar).parse)
+    return ts_tree(source, grammar)
 
 
 def text(data: bytes, node: Any) -> str:

@@ -17,36 +17,18 @@ A refusal inside one value refuses only the lists that reach or pass through it.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from driftcheck import rules
 from driftcheck.languages import datatree
-from driftcheck.languages.base import Candidate, Comment, Reading
+from driftcheck.languages.base import Comment
+from driftcheck.languages.common import ts_tree
 from driftcheck.languages.datatree import Document, Entry, Value
 from driftcheck.languages.yaml import scalars
-from driftcheck.model import Finding, ListRef
-from driftcheck.sources import SourceFile, SourceFiles
+from driftcheck.model import Finding
+from driftcheck.sources import SourceFile
 
 _SCALARS = frozenset({"plain_scalar", "single_quote_scalar", "double_quote_scalar", "block_scalar"})
-
-
-@lru_cache(maxsize=None)
-def _parser() -> Any:
-    import tree_sitter_yaml
-    from tree_sitter import Language, Parser
-
-    return Parser(Language(tree_sitter_yaml.language()))
-
-
-class YamlBackend:
-    name = "yaml"
-
-    def read(self, ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
-        return datatree.reading(document(source), ref, source)
-
-    def candidates(self, source: SourceFile) -> list[Candidate]:
-        return datatree.candidates(document(source))
 
 
 def document(source: SourceFile) -> Document:
@@ -68,7 +50,7 @@ class _Builder:
         return rules.finding(code, self.path, row + 1, self.source.point_column(row, col), detail=detail)
 
     def build(self) -> Document:
-        tree = self.source.tree("yaml", _parser().parse)
+        tree = ts_tree(self.source, "yaml")
         root = tree.root_node
         comments, own_line = self._comments(root)
         if root.has_error:
@@ -313,4 +295,4 @@ def _plain(node: Any) -> bool:
         node.type == "plain_scalar"
 
 
-BACKEND = YamlBackend()
+BACKEND = datatree.DocumentBackend("yaml", document)
