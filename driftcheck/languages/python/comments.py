@@ -7,7 +7,6 @@ none of the `#` characters that sit inside strings.
 
 from __future__ import annotations
 
-import io
 import tokenize
 from typing import TYPE_CHECKING, Iterator
 

@@ -6,7 +6,7 @@ definition (plus appends) before the use, decoded the same way, or DC102.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from driftcheck.languages.common import node_span
 from driftcheck.languages.shell.lexer import Ch, Lexer, Stop, Value, split_ifs

@@ -34,12 +34,12 @@ from functools import lru_cache
 from typing import Any
 
 from driftcheck import rules
-from driftcheck.languages.common import first_error_node, node_span, syntax_error, ts_parser, ts_tree
-from driftcheck.languages.shell.lexer import Ch, Lexer, Stop, Value, split_fields, split_ifs
+from driftcheck.languages.common import first_error_node, syntax_error, ts_parser, ts_tree
+from driftcheck.languages.shell.lexer import Ch, Lexer, Stop
 from driftcheck.languages.shell.syntax import (BashVerdict, Misparse, check_gaps, check_tokens,
-                                              error_regions, misparse_why, reserved_word_command)
+                                              error_regions, reserved_word_command)
 from driftcheck.languages.base import Comment
-from driftcheck.model import Finding, Key, Span
+from driftcheck.model import Finding
 from driftcheck.sources import SourceFile
 
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
