@@ -51,8 +51,25 @@ def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path
                          default: bool = False, aliases: set[str] | None = None) -> list[Occurrence]:
     stem = source.path.stem
     module_names = {stem} if stem != "index" else {"index", source.path.parent.name}
-    needles = [m.encode("utf-8") for m in module_names]
     out: list[Occurrence] = []
+    for loaded in _other_scripts_spelling(source, files, [m.encode("utf-8") for m in module_names]):
+        out += _one_file(loaded, name, path, module_names, default, {name, *(aliases or ())})
+    return out
+
+
+def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path,
+                       frozen: bool = False) -> list[Occurrence]:
+    """A top-level binding of a file that is not a module (a classic script; for TypeScript, a global script)
+    is visible to every other script: classify every use of the name in every other file that spells it and
+    does not declare its own, and refuse `window.NAME`/`globalThis.NAME`."""
+    out: list[Occurrence] = []
+    for loaded in _other_scripts_spelling(source, files, [name.encode("utf-8")]):
+        out += _global_file(loaded, name, path, frozen)
+    return out
+
+
+def _other_scripts_spelling(source: SourceFile, files: SourceFiles, needles: list[bytes]) -> Iterator[SourceFile]:
+    """Every other script file of the tree whose bytes hold a needle (or a `\\u` escape, which may spell one)."""
     own = os.path.abspath(source.path)
     for candidate in _script_files(files):
         if os.path.abspath(candidate) == own:
@@ -64,39 +81,11 @@ def importer_occurrences(source: SourceFile, files: SourceFiles, name: str, path
                 data = handle.read()
         except OSError:
             continue
-        if not any(n in data for n in needles) and b"\\u" not in data:
-            continue
-        loaded = files.load(candidate)
-        if not isinstance(loaded, SourceFile):
-            continue
-        out += _one_file(loaded, name, path, module_names, default, {name, *(aliases or ())})
-    return out
-
-
-def global_occurrences(source: SourceFile, files: SourceFiles, name: str, path: Path,
-                       frozen: bool = False) -> list[Occurrence]:
-    """A top-level binding of a file that is not a module (a classic script; for TypeScript, a global script)
-    is visible to every other script: classify every use of the name in every other file that spells it and
-    does not declare its own, and refuse `window.NAME`/`globalThis.NAME`."""
-    needle = name.encode("utf-8")
-    out: list[Occurrence] = []
-    own = os.path.abspath(source.path)
-    for candidate in _script_files(files):
-        if os.path.abspath(candidate) == own:
-            continue
-        try:
-            if os.path.getsize(candidate) > _MAX_BYTES:
-                continue
-            with open(candidate, "rb") as handle:
-                content = handle.read()
-                if needle not in content and b"\\u" not in content:
-                    continue
-        except OSError:
+        if not any(needle in data for needle in needles) and b"\\u" not in data:
             continue
         loaded = files.load(candidate)
         if isinstance(loaded, SourceFile):
-            out += _global_file(loaded, name, path, frozen)
-    return out
+            yield loaded
 
 
 _GLOBAL_OBJECTS = frozenset({"window", "globalThis", "self", "global", "this"})
