@@ -8,9 +8,8 @@ the line) and the offending key — never an exception.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from driftcheck.languages import canonical, detect_language, names
 from driftcheck.languages.selectors import SelectorError, parse_selector
@@ -31,8 +30,7 @@ _ORDERS = ("any", "same")
 _KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 
 
-@dataclass(frozen=True)
-class CheckOptions:
+class CheckOptions(NamedTuple):
     """What the command line says about which contracts to check."""
 
     root: Path

@@ -3,6 +3,10 @@
 Data flows one way — configuration → extract → compare → report — and every
 stage speaks in these frozen dataclasses. Lines and columns are 1-based;
 columns count characters (not bytes), as editors and ruff do.
+
+Records that stay inside one stage (the rule catalogue, registry rows, options,
+what a backend reads) are NamedTuples instead: every run builds those classes at
+import, and a NamedTuple class costs a fifth of a frozen dataclass's.
 """
 
 from __future__ import annotations

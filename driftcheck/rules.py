@@ -6,15 +6,13 @@ consumers and scripts match on them. Add rules; never renumber or rename.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from driftcheck.model import Finding
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One rule of the catalogue."""
 
     code: str

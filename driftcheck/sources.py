@@ -10,7 +10,6 @@ import bisect
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -24,17 +23,22 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-@dataclass
 class SourceFile:
     """A readable, UTF-8 decodable file: its bytes, its text, and a lazily parsed tree."""
 
-    path: Path  # filesystem path
-    display: str  # how findings name it (relative to the root when possible)
-    data: bytes  # without a leading UTF-8 BOM
-    bom: bool = False
-    _trees: dict[str, Any] = field(default_factory=dict, repr=False)
-    _analyses: dict[str, Any] = field(default_factory=dict, repr=False)
-    _line_starts: list[int] | None = field(default=None, repr=False)
+    __slots__ = ("path", "display", "data", "bom", "_trees", "_analyses", "_line_starts")
+
+    def __init__(self, path: Path, display: str, data: bytes, bom: bool = False) -> None:
+        self.path = path  # filesystem path
+        self.display = display  # how findings name it (relative to the root when possible)
+        self.data = data  # without a leading UTF-8 BOM
+        self.bom = bom
+        self._trees: dict[str, Any] = {}
+        self._analyses: dict[str, Any] = {}
+        self._line_starts: list[int] | None = None
+
+    def __repr__(self) -> str:
+        return f"SourceFile({self.display!r}, {len(self.data)} bytes)"
 
     @property
     def text(self) -> str:

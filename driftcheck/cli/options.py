@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import click
 
@@ -111,8 +110,7 @@ def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@dataclass(frozen=True)
-class Reporting:
+class Reporting(NamedTuple):
     """How a gating command reports (`report_options`)."""
 
     fmt: str = "text"

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import importlib
 import stat
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from driftcheck.languages.base import Backend
 
 
-@dataclass(frozen=True)
-class LanguageSpec:
+class LanguageSpec(NamedTuple):
     """How to recognise a language's files and where its backend lives."""
 
     name: str

@@ -10,8 +10,7 @@ one fatal-finding rule (docs/languages.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from driftcheck.model import Finding, Key, ListRef, Span
 
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 Role = Literal["definition", "append", "read", "unproven"]
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """One place a list's name is spelled, classified by the backend."""
 
     path: str  # display path of the file holding it (Go: any file of the package)
@@ -36,8 +34,7 @@ class Occurrence:
     why: str = ""
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(NamedTuple):
     """A comment that may carry a `driftcheck:` pragma: its text without the opener."""
 
     text: str
@@ -50,8 +47,7 @@ class Comment:
     why: str = ""
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """What a backend read for one symbol of one file.
 
     `definition is None` with no `problems` means "not defined here": the driver
@@ -77,8 +73,7 @@ class Reading:
     duplicates_are_errors: bool = False  # e.g. Go map literals: the compiler rejects duplicate keys
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A list `discover` may propose: a selector and the keys it reads to."""
 
     selector: str

@@ -9,21 +9,19 @@ is the root (and, for dotenv, the file's variable names).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _FIELD = re.compile(r"[^.\[\]\"\s]+")
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """`field` names a property/key; `field is None` means `[]`, each element of an array."""
 
     field: str | None
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """A parsed selector: an optional leading name and the steps after it."""
 
     name: str | None  # None for a root path (`.`, `.jobs.e2e.env`, or `jobs.e2e.env` in YAML/JSON)

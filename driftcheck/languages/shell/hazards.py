@@ -40,6 +40,7 @@ KEYWORDS = frozenset("if then else elif fi case esac for select while until do d
                      "coproc".split())
 _DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PLAIN_WORD = re.compile(rb"[A-Za-z0-9_.:/+@%,=\[\]^-]+")  # a word with nothing to decode
 _MAX_DEPTH = 4  # eval of eval of ...: deeper static text is refused
 _QUERY = """
 (command_name) @command
@@ -178,7 +179,7 @@ class _Text:
         """The word after quote removal, or None when bash computes it at run time."""
         stop = (end or node).end_byte
         raw = self.data[node.start_byte:stop]
-        if re.fullmatch(rb"[A-Za-z0-9_.:/+@%,=\[\]^-]+", raw):
+        if _PLAIN_WORD.fullmatch(raw):
             return raw.decode()  # the common case: nothing to decode (`[` is a command, not a glob here)
         return self.decode(node.start_byte, stop)
 
@@ -396,10 +397,11 @@ def _never_an_option(raw: str) -> bool:
 
 def _aliases_can_expand(data: bytes) -> bool:
     """Aliases expand in a script only after `shopt -s expand_aliases` or in POSIX mode (spelled any way)."""
-    from driftcheck.languages.shell.script import spelled
-
-    return any(spelled(word).search(data) for word in ("expand_aliases", "posix", "POSIXLY_CORRECT", "shopt",
-                                                       "BASHOPTS", "SHELLOPTS"))
+    # `spelled(word)` matches the word with quotes, backslashes, `$` or newlines between its letters:
+    # exactly the words left once those bytes are deleted (one pass instead of a pattern per word).
+    letters = data.translate(None, b"$\"'\\\n")
+    return any(word in letters for word in (b"expand_aliases", b"posix", b"POSIXLY_CORRECT", b"shopt", b"BASHOPTS",
+                                            b"SHELLOPTS"))
 
 
 def _in_function(node: Any) -> bool:

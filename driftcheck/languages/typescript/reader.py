@@ -102,9 +102,7 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
 
 
 def _with(base: Reading, **changes: Any) -> Reading:
-    from dataclasses import replace
-
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def _finding(code: str, source: SourceFile, node: Any, detail: str) -> Finding:
