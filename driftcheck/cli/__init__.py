@@ -1,6 +1,6 @@
 """The command line: parses options, calls the library, prints. Nothing else.
 
-One module per command (`check`, `extract`, `run`, `fix`); the options they share live in
+One module per command (`check`, `extract`, `run`, `fix`, ...); the options they share live in
 `cli.options`, where reports go in `cli.output`. Subcommands that need heavy imports (the
 platform's HTTP stack, the e2e runner, libcst for `fix`) are loaded only when invoked, so
 `driftcheck check` starts as fast as the parsers allow.
@@ -17,7 +17,6 @@ import click
 
 from driftcheck import __version__
 from driftcheck.cli.check import check
-from driftcheck.cli.extract import extract
 from driftcheck.cli.options import check_options, make_options, output_options, report_options
 from driftcheck.cli.output import emit, use_color
 
@@ -25,6 +24,8 @@ __all__ = ["check_options", "cli", "emit", "main", "make_options", "output_optio
 
 # name -> (module, attribute, help); imported on first use.
 _LAZY_COMMANDS = {
+    "extract": ("driftcheck.cli.extract", "extract",
+                "Print one list; exit 2 when it cannot be extracted statically."),
     "fix": ("driftcheck.cli.fix", "fix", "Rewrite each mirror so it agrees with its source."),
     "run": ("driftcheck.cli.run", "run_command", "Check, then replace this process with CMD only when in sync."),
     "e2e": ("driftcheck.e2e.cli", "e2e", "Run the byok provisioning lifecycle, gated by the check."),
@@ -61,7 +62,6 @@ def cli() -> None:
 
 
 cli.add_command(check)
-cli.add_command(extract)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ the `why` here says what it is and how to rewrite it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.languages.base import Occurrence
@@ -31,13 +32,17 @@ _INERT_BUILTINS = frozenset({"echo", "printf", "test", "[", ":", "true", "false"
                              "help", "jobs", "disown", "logout", "break", "continue", "caller", "fg", "bg",
                              "suspend", "history", "compopt"})
 _ARITH_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
-# In a script tree-sitter could not parse: words that may define, change or rebind a variable.
-_REBINDING = re.compile(
-    rb"\b(eval|source|alias|enable|trap|function|shopt|coproc)\b|\(\s*\)|(^|[\s;&|(])\.\s|"
-    rb"(^|[\n;&|({])\s*[\"']?\$|\$\{!|\(\(|"
-    # these assign only the names written after them: risky when a name may be computed
-    rb"\b(declare|typeset|local|export|readonly|read|mapfile|readarray|printf|unset|let|getopts|wait|builtin|"
-    rb"command)\b[^\n;|&]*[$`]")
+
+
+@lru_cache(maxsize=1)
+def _rebinding() -> re.Pattern[bytes]:
+    """In a script tree-sitter could not parse: words that may define, change or rebind a variable."""
+    return re.compile(
+        rb"\b(eval|source|alias|enable|trap|function|shopt|coproc)\b|\(\s*\)|(^|[\s;&|(])\.\s|"
+        rb"(^|[\n;&|({])\s*[\"']?\$|\$\{!|\(\(|"
+        # these assign only the names written after them: risky when a name may be computed
+        rb"\b(declare|typeset|local|export|readonly|read|mapfile|readarray|printf|unset|let|getopts|wait|builtin|"
+        rb"command)\b[^\n;|&]*[$`]")
 
 
 def spans(script: Script, name: str) -> list[tuple[int, int]]:
@@ -116,7 +121,7 @@ def _unparsed_why(script: Script, name: str, region: tuple[int, int], definition
         return _unparsed_message(script, region, "and the definition is inside it")
     if spelled(name).search(text):
         return _unparsed_message(script, region, f"and it spells {name}")
-    if any(not _inside_test(text, m.start()) for m in _REBINDING.finditer(text)):
+    if any(not _inside_test(text, m.start()) for m in _rebinding().finditer(text)):
         return _unparsed_message(script, region, "and it may hold a command that changes variables")
     return ""  # provably cannot touch the list: read it anyway
 
