@@ -275,7 +275,7 @@ def _declares_predeclared(package: Package) -> bool:
         from driftcheck.languages.go.occurrences import PREDECLARED
         from driftcheck.languages.go.read import may_declare_predeclared
 
-        cached[0] = any(PREDECLARED.intersection(f.decls) for f in package.members_declaring(may_declare_predeclared()))
+        cached[0] = any(PREDECLARED.intersection(f.decls) for f in package.members_declaring(may_declare_predeclared))
     return bool(cached[0])
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from driftcheck import rules
 from driftcheck.languages.common import ts_tree
@@ -216,12 +216,13 @@ class Package:
             if gofile is not None:
                 yield gofile
 
-    def members_declaring(self, pattern: re.Pattern[bytes]) -> Iterator[GoFile]:
-        """The source file, then each member whose bytes match `pattern` (a sound pre-filter for a declaration)."""
+    def members_declaring(self, pattern: Callable[[], re.Pattern[bytes]]) -> Iterator[GoFile]:
+        """The source file, then each member whose bytes match `pattern()` (a sound pre-filter for a declaration,
+        built only when the package has other files)."""
         yield self.main
         for path in self._siblings:
             loaded = self.files.load(path)
-            if not isinstance(loaded, SourceFile) or not pattern.search(loaded.data):
+            if not isinstance(loaded, SourceFile) or not pattern().search(loaded.data):
                 continue  # unreadable: reported by siblings_mentioning when it could matter
             constraint = loaded.analysis("go-constraint", lambda: file_constraint(loaded.path.name, loaded.data))
             if constraint.status(self.target) is False:

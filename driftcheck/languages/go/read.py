@@ -194,7 +194,7 @@ def may_declare_predeclared() -> re.Pattern[bytes]:
 def _predeclared(package: Package, symbol: str) -> list[Occurrence]:
     """A package-level declaration shadowing a predeclared identifier changes what the definition means."""
     out = []
-    for gofile in package.members_declaring(may_declare_predeclared()):
+    for gofile in package.members_declaring(may_declare_predeclared):
         for name in sorted(PREDECLARED.intersection(gofile.decls)):
             for decl in gofile.decls[name]:
                 out.append(Occurrence(
