@@ -4,15 +4,18 @@ Data flows one way — configuration → extract → compare → report — and 
 stage speaks in these frozen dataclasses. Lines and columns are 1-based;
 columns count characters (not bytes), as editors and ruff do.
 
+Every run builds these classes at start-up, and @dataclass writes each method
+it generates as source text and exec()s it. So the model's classes share one
+field-wise `__eq__`/`__hash__`/`__repr__` (`_Value`, the same semantics) and
+@dataclass generates only `__init__` and the frozen `__setattr__`/`__delattr__`.
 Records that stay inside one stage (the rule catalogue, registry rows, options,
-what a backend reads) are NamedTuples instead: every run builds those classes at
-import, and a NamedTuple class costs a fifth of a frozen dataclass's.
+what a backend reads) are NamedTuples: cheaper still to build.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from driftcheck.rules import RULES
 
@@ -23,8 +26,30 @@ AllowKind = Literal["missing", "extra"]
 Status = Literal["in_sync", "drift", "error"]
 
 
-@dataclass(frozen=True)
-class ListRef:
+class _Value:
+    """Equality, hashing and repr by field values, as @dataclass(frozen=True) generates them."""
+
+    __slots__ = ()
+    __dataclass_fields__: dict[str, Any]
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in self.__dataclass_fields__])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined, no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class ListRef(_Value):
     """`PATH:SYMBOL` as the user wrote it, split and typed."""
 
     ref: str  # as written, e.g. "tests/e2e/harness.sh:BYOK_STRIP_KEYS"
@@ -34,8 +59,8 @@ class ListRef:
     go_target: str | None = None  # "os/arch" from the contract: evaluate Go build constraints for it
 
 
-@dataclass(frozen=True)
-class Key:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class Key(_Value):
     """One key of a list, where it is written."""
 
     key: str
@@ -43,8 +68,8 @@ class Key:
     column: int
 
 
-@dataclass(frozen=True)
-class Span:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class Span(_Value):
     """A region of a file: byte offsets for rewriting, line/column for people."""
 
     start_byte: int
@@ -55,8 +80,8 @@ class Span:
     end_column: int
 
 
-@dataclass(frozen=True)
-class Allowance:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class Allowance(_Value):
     """A documented exception: `key` may be missing from / extra in a mirror."""
 
     key: str
@@ -68,8 +93,8 @@ class Allowance:
     column: int
 
 
-@dataclass(frozen=True)
-class Finding:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class Finding(_Value):
     """One problem, with a stable rule code from `driftcheck.rules`."""
 
     code: str
@@ -96,8 +121,8 @@ class Finding:
         return Finding(self.code, self.message, self.path, self.line, self.column, self.key, contract)
 
 
-@dataclass(frozen=True)
-class ExtractedList:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class ExtractedList(_Value):
     """What an extractor returns: the keys in order, or `keys=None` and findings.
 
     `findings` may also be non-fatal (e.g. DC003 duplicates) while `keys` is set.
@@ -121,16 +146,16 @@ class ExtractedList:
         return tuple(k.key for k in self.keys or ())
 
 
-@dataclass(frozen=True)
-class MirrorSpec:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class MirrorSpec(_Value):
     """One mirror of a contract and how it must relate to the source."""
 
     ref: ListRef
     relation: Relation = "equal"
 
 
-@dataclass(frozen=True)
-class Contract:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class Contract(_Value):
     """A named promise that the mirrors hold the source's keys (with documented exceptions)."""
 
     name: str
@@ -140,8 +165,8 @@ class Contract:
     allowances: tuple[Allowance, ...] = ()  # from configuration
 
 
-@dataclass(frozen=True)
-class MirrorResult:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class MirrorResult(_Value):
     """One mirror compared with the source."""
 
     spec: MirrorSpec
@@ -152,8 +177,8 @@ class MirrorResult:
     allowed: tuple[Allowance, ...] = ()  # exceptions that matched a difference
 
 
-@dataclass(frozen=True)
-class ContractResult:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class ContractResult(_Value):
     """One contract evaluated: its lists, findings and status."""
 
     contract: Contract
@@ -163,8 +188,8 @@ class ContractResult:
     status: Status
 
 
-@dataclass(frozen=True)
-class CheckResult:
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+class CheckResult(_Value):
     """Everything one `check` run decided; the input of every reporter."""
 
     contracts: tuple[ContractResult, ...]

@@ -1,0 +1,48 @@
+"""The model's classes compare, hash and print exactly as @dataclass(frozen=True) classes do.
+
+They share `_Value`'s methods instead of generating them; the reference here is a real frozen
+dataclass built from the same fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from driftcheck import model
+
+CLASSES = [cls for cls in vars(model).values()
+           if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__]
+
+
+def _reference(cls: type) -> type:
+    fields = [(f.name, f.type, dataclasses.field(default=f.default) if f.default is not dataclasses.MISSING
+               else dataclasses.field()) for f in dataclasses.fields(cls)]
+    return dataclasses.make_dataclass(cls.__name__, fields, frozen=True)
+
+
+def _sample(cls: type, salt: int) -> dict[str, object]:
+    return {f.name: (f"{f.name}-{salt}", salt) for f in dataclasses.fields(cls)}
+
+
+def test_every_model_class_is_covered() -> None:
+    assert {c.__name__ for c in CLASSES} >= {"Key", "Finding", "ExtractedList", "CheckResult", "ListRef", "Span"}
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_same_equality_hash_and_repr_as_a_frozen_dataclass(cls: type) -> None:
+    reference = _reference(cls)
+    a, b, c = cls(**_sample(cls, 1)), cls(**_sample(cls, 1)), cls(**_sample(cls, 2))
+    ra, rc = reference(**_sample(cls, 1)), reference(**_sample(cls, 2))
+    assert (a == b, a == c, a != c) == (ra == reference(**_sample(cls, 1)), ra == rc, ra != rc) == (True, False, True)
+    assert hash(a) == hash(b) == hash(ra)  # the same field tuple is hashed
+    assert repr(a) == repr(ra)
+    assert a.__eq__(ra) is NotImplemented  # another class never compares equal, as with dataclasses
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(a, dataclasses.fields(cls)[0].name, "changed")
+
+
+def test_values_work_as_set_members_and_dict_keys() -> None:
+    keys = {model.Key("A", 1, 2), model.Key("A", 1, 2), model.Key("B", 1, 2)}
+    assert len(keys) == 2 and model.Key("B", 1, 2) in keys
