@@ -132,10 +132,13 @@ def scan(root: Any, data: bytes, decode: Decode, depth: int = 0,
                                 "builtin or keyword, so no statement of the file means what it says; rename it"))
     aliases_expand = _aliases_can_expand(data)
     for node in captures.get("command", []):
+        name = text.static(node)
+        if name is not None and name not in _RISKY:
+            continue  # most commands: nothing to decode
         command = node.parent
         if command is None or command.type != "command" or command.child_by_field_name("name") != node:
             continue
-        found += _command(command, node, text, aliases_expand, depth)
+        found += _command(command, node, name, text, aliases_expand, depth)
     for node in captures.get("declaration", []):
         found += _declaration(node, text)
     for node in captures.get("unset", []):
@@ -195,11 +198,10 @@ def _words(node: Any, text: _Text) -> list[list[Any]]:
     return words
 
 
-def _command(command: Any, name_node: Any, text: _Text, aliases_expand: bool, depth: int) -> list[Hazard]:
+def _command(command: Any, name_node: Any, name: str | None, text: _Text, aliases_expand: bool,
+             depth: int) -> list[Hazard]:
+    """`name`: the command's name after quote removal, None when computed at run time."""
     at = command.start_byte
-    name = text.static(name_node)
-    if name is not None and name not in _RISKY:
-        return []  # most commands: nothing to decode
     words = _words(command, text)
     statics = [text.static(w[0], w[-1]) for w in words]
     while name in ("builtin", "command") and statics:
@@ -305,7 +307,6 @@ def _dynamic_declare(command: Any, name: str, words: list[list[Any]], statics: l
 def _declaration(node: Any, text: _Text) -> list[Hazard]:
     """`declare`/`local`/... parsed as a declaration: a computed name or flag, or a nameref to one."""
     builtin = node.children[0].type
-    in_function = _in_function(node)
     nameref = builtin in ("declare", "typeset", "local")  # `export -n` only un-exports
     flags = ""
     hazards: list[Hazard] = []
@@ -328,8 +329,8 @@ def _declaration(node: Any, text: _Text) -> list[Hazard]:
             continue
         word = text.static(child)
         if word is None:
-            local = builtin in ("local", "declare", "typeset") and in_function and "g" not in flags \
-                and "n" not in flags
+            local = builtin in ("local", "declare", "typeset") and "g" not in flags and "n" not in flags \
+                and _in_function(node)
             if not local:
                 hazards.append(Hazard(child.start_byte, f"`{builtin}` of a computed name or option may assign any "
                                       "variable; name the variable"))

@@ -168,6 +168,9 @@ def _prefix(script: Script, name: str, event: Event) -> tuple[str | None, str]:
 def _by_context(script: Script, name: str, start: int, end: int, holders: bool = True) -> tuple[str, str]:
     data = script.data
     node = script.tree.root_node.descendant_for_byte_range(start, end)
+    if node.type == "variable_name" and node.start_byte == start and node.end_byte == end and \
+            node.parent.type == "simple_expansion":
+        return "read", ""  # `$NAME`, the common case: a read wherever it is
     ancestor = node
     while ancestor is not None:
         if ancestor.type == "comment":
