@@ -4,17 +4,18 @@ Data flows one way — configuration → extract → compare → report — and 
 stage speaks in these frozen dataclasses. Lines and columns are 1-based;
 columns count characters (not bytes), as editors and ruff do.
 
-Every run builds these classes at start-up, and @dataclass writes each method
-it generates as source text and exec()s it. So the model's classes share one
-field-wise `__eq__`/`__hash__`/`__repr__` (`_Value`, the same semantics) and
-@dataclass generates only `__init__` and the frozen `__setattr__`/`__delattr__`.
-Records that stay inside one stage (the rule catalogue, registry rows, options,
-what a backend reads) are NamedTuples: cheaper still to build.
+Every run builds these classes at start-up, and @dataclass writes each method it
+generates as source text and compiles it: for `frozen=True, eq=True` six per class,
+which cost a check more than any other part of its start-up. So the model's
+classes share one implementation of what those methods do (`_Value`: the same
+immutability, equality, hashing and repr) and @dataclass generates only
+`__init__`. Records that stay inside one stage (the rule catalogue, registry rows,
+options, what a backend reads) are NamedTuples.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any, Literal
 
 from driftcheck.rules import RULES
@@ -27,10 +28,19 @@ Status = Literal["in_sync", "drift", "error"]
 
 
 class _Value:
-    """Equality, hashing and repr by field values, as @dataclass(frozen=True) generates them."""
+    """Immutability, equality, hashing and repr by field values, as @dataclass(frozen=True) generates them."""
 
     __slots__ = ()
     __dataclass_fields__: dict[str, Any]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The generated __init__ sets each field once; from then on the value is frozen.
+        if name in self.__dict__ or name not in self.__dataclass_fields__:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def _values(self) -> tuple[Any, ...]:
         return tuple([getattr(self, name) for name in self.__dataclass_fields__])
@@ -48,7 +58,7 @@ class _Value:
         return f"{self.__class__.__qualname__}({fields})"
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class ListRef(_Value):
     """`PATH:SYMBOL` as the user wrote it, split and typed."""
 
@@ -59,7 +69,7 @@ class ListRef(_Value):
     go_target: str | None = None  # "os/arch" from the contract: evaluate Go build constraints for it
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class Key(_Value):
     """One key of a list, where it is written."""
 
@@ -68,7 +78,7 @@ class Key(_Value):
     column: int
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class Span(_Value):
     """A region of a file: byte offsets for rewriting, line/column for people."""
 
@@ -80,7 +90,7 @@ class Span(_Value):
     end_column: int
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class Allowance(_Value):
     """A documented exception: `key` may be missing from / extra in a mirror."""
 
@@ -93,7 +103,7 @@ class Allowance(_Value):
     column: int
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class Finding(_Value):
     """One problem, with a stable rule code from `driftcheck.rules`."""
 
@@ -121,7 +131,7 @@ class Finding(_Value):
         return Finding(self.code, self.message, self.path, self.line, self.column, self.key, contract)
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class ExtractedList(_Value):
     """What an extractor returns: the keys in order, or `keys=None` and findings.
 
@@ -146,7 +156,7 @@ class ExtractedList(_Value):
         return tuple(k.key for k in self.keys or ())
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class MirrorSpec(_Value):
     """One mirror of a contract and how it must relate to the source."""
 
@@ -154,7 +164,7 @@ class MirrorSpec(_Value):
     relation: Relation = "equal"
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class Contract(_Value):
     """A named promise that the mirrors hold the source's keys (with documented exceptions)."""
 
@@ -165,7 +175,7 @@ class Contract(_Value):
     allowances: tuple[Allowance, ...] = ()  # from configuration
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class MirrorResult(_Value):
     """One mirror compared with the source."""
 
@@ -177,7 +187,7 @@ class MirrorResult(_Value):
     allowed: tuple[Allowance, ...] = ()  # exceptions that matched a difference
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class ContractResult(_Value):
     """One contract evaluated: its lists, findings and status."""
 
@@ -188,7 +198,7 @@ class ContractResult(_Value):
     status: Status
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: _Value
+@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
 class CheckResult(_Value):
     """Everything one `check` run decided; the input of every reporter."""
 

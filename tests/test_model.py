@@ -1,4 +1,4 @@
-"""The model's classes compare, hash and print exactly as @dataclass(frozen=True) classes do.
+"""The model's classes are frozen, compare, hash and print exactly as @dataclass(frozen=True) classes do.
 
 They share `_Value`'s methods instead of generating them; the reference here is a real frozen
 dataclass built from the same fields.
@@ -39,8 +39,12 @@ def test_same_equality_hash_and_repr_as_a_frozen_dataclass(cls: type) -> None:
     assert hash(a) == hash(b) == hash(ra)  # the same field tuple is hashed
     assert repr(a) == repr(ra)
     assert a.__eq__(ra) is NotImplemented  # another class never compares equal, as with dataclasses
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        setattr(a, dataclasses.fields(cls)[0].name, "changed")
+    first = dataclasses.fields(cls)[0].name
+    for change in (lambda: setattr(a, first, "changed"), lambda: delattr(a, first), lambda: setattr(a, "new", 1)):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            change()
+    assert getattr(a, first) == getattr(b, first) and not hasattr(a, "new")
+    assert dataclasses.replace(a, **{first: "other"}) == cls(**{**_sample(cls, 1), first: "other"})
 
 
 def test_values_work_as_set_members_and_dict_keys() -> None:
