@@ -5,7 +5,7 @@ Every mistake is a DC106 finding naming the file (and, where it can be found,
 the line) and the offending key — never an exception.
 """
 
-from __future__ import annotations
+# Annotations are evaluated (no `from __future__ import annotations`): NamedTuple compiles string ones.
 
 import re
 from pathlib import Path

@@ -4,7 +4,7 @@ Codes and names are a contract (docs/rules.md): CI configurations, SARIF
 consumers and scripts match on them. Add rules; never renumber or rename.
 """
 
-from __future__ import annotations
+# Annotations are evaluated (no `from __future__ import annotations`): NamedTuple compiles string ones.
 
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -76,7 +76,7 @@ _CATALOGUE = (
 RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}
 
 
-def finding(code: str, path: str, line: int, column: int, /, key: str | None = None, **params: object) -> Finding:
+def finding(code: str, path: str, line: int, column: int, /, key: str | None = None, **params: object) -> "Finding":
     """A finding of rule `code`, its message built from the rule's template (`path` may be a template parameter too)."""
     from driftcheck.model import Finding  # model imports this module for rule metadata
 

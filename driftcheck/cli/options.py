@@ -6,7 +6,7 @@ names are a contract: `driftcheck.e2e.cli` and `cli.fix` take them as keyword ar
 `checking` applies both and hands the command a `CheckOptions` and a `Reporting`.
 """
 
-from __future__ import annotations
+# Annotations are evaluated (no `from __future__ import annotations`): NamedTuple compiles string ones.
 
 import functools
 import os

@@ -5,7 +5,7 @@ and one line here. Backends are imported on first use, so a Go/bash check never
 imports a grammar or library it does not need.
 """
 
-from __future__ import annotations
+# Annotations are evaluated (no `from __future__ import annotations`): NamedTuple compiles string ones.
 
 import importlib
 import stat
@@ -56,7 +56,7 @@ def canonical(name: str) -> str | None:
     return None
 
 
-def backend(name: str) -> Backend:
+def backend(name: str) -> "Backend":
     """The backend for a registry name, imported on first use."""
     return importlib.import_module(REGISTRY[name].module).BACKEND  # type: ignore[no-any-return]
 

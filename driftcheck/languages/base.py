@@ -8,7 +8,7 @@ owning "not found", the refusal of unproven occurrences, pragmas, duplicates and
 one fatal-finding rule (docs/languages.md).
 """
 
-from __future__ import annotations
+# Annotations are evaluated (no `from __future__ import annotations`): NamedTuple compiles string ones.
 
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
@@ -85,7 +85,7 @@ class Backend(Protocol):
 
     name: str
 
-    def read(self, ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
+    def read(self, ref: ListRef, source: "SourceFile", files: "SourceFiles") -> Reading:
         """Read `ref.symbol` (a selector) from `source`; never raises for user input."""
         ...
 

@@ -6,7 +6,7 @@ the selector is a path from the document root and may start with a step; `.` alo
 is the root (and, for dotenv, the file's variable names).
 """
 
-from __future__ import annotations
+# Annotations are evaluated (no `from __future__ import annotations`): NamedTuple compiles string ones.
 
 import re
 from typing import NamedTuple
