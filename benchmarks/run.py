@@ -10,6 +10,12 @@ subprocess.run), as a pre-commit hook pays it: one warm-up run, then --runs
 rounds in which every row runs once (round robin, so slow drift of the machine
 spreads evenly over the rows); median, min and max per row.
 
+The 1.25x target is then judged on --pairs back-to-back pairs of `driftcheck check`
+and its floor at the real size (order alternating, ABBA): the median of the
+per-pair ratios. On a shared machine the speed drifts within seconds, so two rows
+measured minutes apart can differ by 20% for the same work; a pair shares the
+moment it ran in.
+
 Rows:
 - reference: `python -c pass`, the imports alone, the imports plus libcst;
 - floor: a `python -c` that imports click and the tree-sitter parsers and parses
@@ -212,15 +218,16 @@ class Plan:
     alternative_scales: tuple[int, ...]
     quick: bool
     limit_scale: int  # the largest scale whose files stay within MAX_FILE_BYTES
+    pairs: int = 40  # back-to-back driftcheck/floor pairs at the real size, for the 1.25x target
 
 
-def make_plan(quick: bool, runs: int | None) -> Plan:
+def make_plan(quick: bool, runs: int | None, pairs: int | None = None) -> Plan:
     top = max_scale_under_limit(MAX_FILE_BYTES)
     if quick:
         return Plan(runs=runs or 2, scales=(1, 4), over_limit_scale=100, contracts=(10,), alternative_scales=(1,),
-                    quick=True, limit_scale=top)
+                    quick=True, limit_scale=top, pairs=pairs or 4)
     return Plan(runs=runs or 10, scales=(1, 10, top), over_limit_scale=100, contracts=(10, 100),
-                alternative_scales=(1, 10, top), quick=False, limit_scale=top)
+                alternative_scales=(1, 10, top), quick=False, limit_scale=top, pairs=pairs or 40)
 
 
 def tool_path(name: str) -> str | None:
@@ -389,6 +396,24 @@ def measure(rows: list[Row], runs: int, pycache: Path, progress: bool = True) ->
             row.exits.append(code)
 
 
+def measure_pairs(check: Row, floor: Row, pairs: int, pycache: Path) -> dict[str, Any]:
+    """`check` and `floor` back to back, `pairs` times, alternating which goes first (ABBA)."""
+    env = child_env(pycache)
+    walls: list[float] = []
+    cpus: list[float] = []
+    for index in range(pairs):
+        order = (check, floor) if index % 4 in (0, 3) else (floor, check)
+        timed = {row.id: run_once(row, env, capture=False)[:2] for row in order}
+        walls.append(timed[check.id][0] / timed[floor.id][0])
+        cpus.append(timed[check.id][1] / timed[floor.id][1] if timed[floor.id][1] > 0 else float("nan"))
+
+    def spread(values: list[float]) -> dict[str, float]:
+        q1, q2, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
+        return {"median": round(statistics.median(values), 3), "p25": round(q1, 3), "p75": round(q3, 3)}
+
+    return {"pairs": pairs, "order": "ABBA", "wall": spread(walls), "cpu": spread([c for c in cpus if c == c])}
+
+
 def _indent(text: str) -> str:
     return "".join("      " + line + "\n" for line in text.splitlines())
 
@@ -476,7 +501,8 @@ def run_traps(fixtures: list[Fixture], ast_grep_available: bool) -> dict[str, An
 # Report
 
 
-def summarise(rows: list[Row], plan: Plan, traps: dict[str, Any], excluded: list[str], elapsed: float) -> dict:
+def summarise(rows: list[Row], plan: Plan, traps: dict[str, Any], excluded: list[str], elapsed: float,
+              paired: dict[str, Any] | None = None) -> dict:
     by_id = {r.id: r for r in rows}
 
     def ratio(row: Row, floor_id: str | None, cpu: bool = False) -> float | None:
@@ -532,9 +558,12 @@ def summarise(rows: list[Row], plan: Plan, traps: dict[str, Any], excluded: list
     most = max(plan.contracts)
     most_s = median_of(f"driftcheck:c{most}")
     targets = {
-        "check_1x_within_1.25x_floor": {"ratio": ratio_1x, "cpu_ratio": cpu_1x, "target": 1.25,
-                                        "met": ratio_1x is not None and ratio_1x <= 1.25,
-                                        "ratio_to_lean_floor": ratio(by_id["driftcheck:1x"], "floor:1x-lean")},
+        "check_1x_within_1.25x_floor": {
+            "paired": paired, "target": 1.25,
+            "met": paired is not None and paired["wall"]["median"] <= 1.25,
+            # the rows above, measured minutes apart: reported, not judged (see the module docstring)
+            "ratio": ratio_1x, "cpu_ratio": cpu_1x,
+            "ratio_to_lean_floor": ratio(by_id["driftcheck:1x"], "floor:1x-lean")},
         f"check_{most}_contracts_within_1s": {"median_s": _r(most_s), "target_s": 1.0,
                                               "floor_s": _r(median_of(f"floor:c{most}")),
                                               "met": most_s is not None and most_s <= 1.0,
@@ -638,10 +667,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 runs, small inputs")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json", help="where to write JSON")
     parser.add_argument("--keep", type=Path, default=None, help="generate the repositories here and keep them")
+    parser.add_argument("--pairs", type=int, default=None,
+                        help="back-to-back driftcheck/floor pairs for the 1.25x target (default 40; 4 with --quick)")
     args = parser.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
-    plan = make_plan(args.quick, args.runs)
+    if args.pairs is not None and args.pairs < 2:
+        parser.error("--pairs must be at least 2")
+    plan = make_plan(args.quick, args.runs, args.pairs)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="driftcheck-bench-") as tmp:
         work = args.keep or Path(tmp)
@@ -649,10 +682,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = build_rows(plan, work)
         print(f"measuring {len(rows)} rows ...", file=sys.stderr)
         measure(rows, plan.runs, work / "pycache")
+        by_id = {row.id: row for row in rows}
+        print(f"measuring {plan.pairs} driftcheck/floor pairs at the real size ...", file=sys.stderr)
+        paired = measure_pairs(by_id["driftcheck:1x"], by_id["floor:1x"], plan.pairs, work / "pycache")
         fixtures, excluded = trap_fixtures()
         print(f"running {len(fixtures)} fixtures ...", file=sys.stderr)
         traps = run_traps(fixtures, tool_path("ast-grep") is not None)
-        report = summarise(rows, plan, traps, excluded, time.perf_counter() - started)
+        report = summarise(rows, plan, traps, excluded, time.perf_counter() - started, paired)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)

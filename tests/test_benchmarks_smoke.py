@@ -88,6 +88,13 @@ def test_quick_run_ratios_are_numbers(report: dict) -> None:
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio"], float)
     assert isinstance(targets["python_extract_within_3x_ast"]["ratio"], float)
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio_to_lean_floor"], float)
+    paired = targets["check_1x_within_1.25x_floor"]["paired"]
+    assert paired["pairs"] == 4 and paired["order"] == "ABBA"
+    for kind in ("wall", "cpu"):
+        spread = paired[kind]
+        assert 0 < spread["p25"] <= spread["median"] <= spread["p75"], (kind, spread)
+    met = targets["check_1x_within_1.25x_floor"]["met"]
+    assert met is (paired["wall"]["median"] <= 1.25)
     assert [entry["scale"] for entry in targets["linearity"]] == [4]
 
 
