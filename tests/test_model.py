@@ -6,7 +6,9 @@ dataclass built from the same fields.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import pytest
 
@@ -45,6 +47,15 @@ def test_same_equality_hash_and_repr_as_a_frozen_dataclass(cls: type) -> None:
             change()
     assert getattr(a, first) == getattr(b, first) and not hasattr(a, "new")
     assert dataclasses.replace(a, **{first: "other"}) == cls(**{**_sample(cls, 1), first: "other"})
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_copies_and_pickles_are_equal_and_still_frozen(cls: type) -> None:
+    value = cls(**_sample(cls, 3))
+    for twin in (copy.copy(value), copy.deepcopy(value), pickle.loads(pickle.dumps(value))):
+        assert twin == value and hash(twin) == hash(value)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(twin, dataclasses.fields(cls)[0].name, "changed")
 
 
 def test_values_work_as_set_members_and_dict_keys() -> None:
