@@ -398,9 +398,11 @@ def _never_an_option(raw: str) -> bool:
 
 def _aliases_can_expand(data: bytes) -> bool:
     """Aliases expand in a script only after `shopt -s expand_aliases` or in POSIX mode (spelled any way)."""
-    # `spelled(word)` matches the word with quotes, backslashes, `$` or newlines between its letters:
-    # exactly the words left once those bytes are deleted (one pass instead of a pattern per word).
-    letters = data.translate(None, b"$\"'\\\n")
+    from driftcheck.languages.shell.script import SPELLING_NOISE
+
+    # `spelled(word)` matches the word with SPELLING_NOISE between its letters: exactly the words left once
+    # those bytes are deleted (one pass instead of a pattern per word).
+    letters = data.translate(None, SPELLING_NOISE)
     return any(word in letters for word in (b"expand_aliases", b"posix", b"POSIXLY_CORRECT", b"shopt", b"BASHOPTS",
                                             b"SHELLOPTS"))
 

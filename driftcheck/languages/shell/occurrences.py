@@ -20,7 +20,8 @@ from driftcheck.languages.shell.hazards import BUILTINS, KEYWORDS
 if TYPE_CHECKING:
     from driftcheck.languages.shell.script import Event, Script
 
-_NAME_BYTES = frozenset(bytes([b]) for b in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")  # bytes of a name
+_NAME_BYTES = frozenset(bytes([b]) for b in _WORD)  # the same, as 1-byte slices (`data[i:i + 1]`)
 # Node types that make up one word (the text around a spelled name).
 _WORDISH = frozenset({"word", "string", "raw_string", "ansi_c_string", "translated_string", "string_content",
                       "concatenation", "heredoc_body", "heredoc_content", "number"})
@@ -315,7 +316,6 @@ def _function_names(script: Script) -> frozenset[str]:
 _KEYWORD_REST = re.compile(rb"\s+([^\s(){};&|]+)")
 _EMPTY_PARENS = re.compile(rb"\(\s*\)")
 _SPACE = frozenset(b" \t\n\r\f\v")
-_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _FUNCTION_NAME = _WORD | frozenset(b":.@+-")
 _FUNCTION_START = _WORD - frozenset(b"0123456789")
 
