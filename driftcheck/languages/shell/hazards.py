@@ -42,15 +42,12 @@ _DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PLAIN_WORD = re.compile(rb"[A-Za-z0-9_.:/+@%,=\[\]^-]+")  # a word with nothing to decode
 _MAX_DEPTH = 4  # eval of eval of ...: deeper static text is refused
-_QUERY = """
-(command_name) @command
-(function_definition) @function
-(declaration_command) @declaration
-(unset_command) @unset
-(binary_expression) @arithmetic
-(postfix_expression) @step
-(unary_expression) @step
-"""  # few, plain patterns: compiling a query costs about as much as parsing the file
+# The node kinds the scan reads, by the name it files them under. One walk of the tree finds them
+# all: a tree-sitter Query finds the same nodes, but compiling one reads the whole bash grammar's
+# parse table first, which costs a check more than the walk.
+_KINDS = {"command_name": "command", "function_definition": "function", "declaration_command": "declaration",
+          "unset_command": "unset", "binary_expression": "arithmetic", "postfix_expression": "step",
+          "unary_expression": "step"}
 # Commands that may assign a variable they do not spell, or change what statements mean.
 _RISKY = frozenset({"builtin", "command", "eval", "trap", "source", ".", "enable", "alias", "declare", "typeset",
                     "local", "export", "readonly", "read", "mapfile", "readarray", "printf", "unset", "let",
@@ -95,11 +92,37 @@ def occurrences(script: Script, name: str) -> list[Occurrence]:
 
 
 def captures(script: Script) -> dict[str, list[Any]]:
-    """The file's commands, functions, declarations and arithmetic: one query run, shared per file."""
-    from tree_sitter import QueryCursor
+    """The file's commands, functions, declarations and arithmetic: one walk, shared per file."""
+    return script.analysis_cache("captures", lambda: nodes_of_interest(script.tree.root_node))  # type: ignore[no-any-return]
 
-    return script.analysis_cache(  # type: ignore[no-any-return]
-        "captures", lambda: QueryCursor(query()).captures(script.tree.root_node))
+
+def nodes_of_interest(root: Any) -> dict[str, list[Any]]:
+    """Every node under `root` (itself included) of a kind in `_KINDS`, filed by its name there, in
+    document order (a parent before the nodes it contains): what a query of those kinds captures."""
+    filed: dict[int, list[Any]] = {}
+    found: dict[str, list[Any]] = {}
+    for kind_id, name in _kind_ids().items():
+        filed[kind_id] = found.setdefault(name, [])
+    cursor = root.walk()
+    down, right, up = cursor.goto_first_child, cursor.goto_next_sibling, cursor.goto_parent
+    while True:
+        node = cursor.node
+        bucket = filed.get(node.kind_id)
+        if bucket is not None:
+            bucket.append(node)
+        if down():
+            continue
+        while not right():  # the cursor never leaves `root`: it cannot go up from where it started
+            if not up():
+                return {name: nodes for name, nodes in found.items() if nodes}
+
+
+@lru_cache(maxsize=None)
+def _kind_ids() -> dict[int, str]:
+    """Every symbol id the grammar shows under a name in `_KINDS` (an alias shares the name, not the id)."""
+    language = ts_parser("bash").language
+    return {kind_id: _KINDS[language.node_kind_for_id(kind_id)] for kind_id in range(language.node_kind_count)
+            if language.node_kind_is_named(kind_id) and language.node_kind_for_id(kind_id) in _KINDS}
 
 
 def function_names(script: Script, text: _Text | None = None) -> list[tuple[Any, str | None]]:
@@ -116,12 +139,10 @@ def function_names(script: Script, text: _Text | None = None) -> list[tuple[Any,
 def scan(root: Any, data: bytes, decode: Decode, depth: int = 0,
          captures: dict[str, list[Any]] | None = None) -> list[Hazard]:
     """Every hazard under `root` (see the module docstring), in file order."""
-    from tree_sitter import QueryCursor
-
     text = _Text(data, decode)
     found: list[Hazard] = []
     if captures is None:
-        captures = QueryCursor(query()).captures(root)
+        captures = nodes_of_interest(root)
     functions = [n.child_by_field_name("name") for n in captures.get("function", [])]
     for node in functions:
         if node is None:
@@ -447,10 +468,3 @@ def _static_decoder(data: bytes) -> Decode:
         return "".join(c.text for c in chars) if stop == end else None
 
     return decode
-
-
-@lru_cache(maxsize=None)
-def query() -> Any:
-    from tree_sitter import Query
-
-    return Query(ts_parser("bash").language, _QUERY)
