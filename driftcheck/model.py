@@ -5,17 +5,18 @@ stage speaks in these frozen dataclasses. Lines and columns are 1-based;
 columns count characters (not bytes), as editors and ruff do.
 
 Every run builds these classes at start-up, and @dataclass writes each method it
-generates as source text and compiles it: for `frozen=True, eq=True` six per class,
+generates as source text and compiles it: for `frozen=True, eq=True` seven per class,
 which cost a check more than any other part of its start-up. So the model's
 classes share one implementation of what those methods do (`_Value`: the same
-immutability, equality, hashing and repr) and @dataclass generates only
-`__init__`. Records that stay inside one stage (the rule catalogue, registry rows,
-options, what a backend reads) are NamedTuples.
+constructor, immutability, equality, hashing and repr) and @dataclass generates
+nothing: it only records the fields (`dataclasses.fields`, `replace` and friends
+work as usual). Records that stay inside one stage (the rule catalogue, registry
+rows, options, what a backend reads) are NamedTuples.
 """
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, dataclass, field
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field
 from typing import Any, Literal
 
 from driftcheck.rules import RULES
@@ -28,16 +29,34 @@ Status = Literal["in_sync", "drift", "error"]
 
 
 class _Value:
-    """Immutability, equality, hashing and repr by field values, as @dataclass(frozen=True) generates them."""
+    """Constructor, immutability, equality, hashing and repr by field values, as @dataclass(frozen=True)
+    generates them."""
 
     __slots__ = ()
     __dataclass_fields__: dict[str, Any]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = self.__class__
+        names, defaults = _SIGNATURES.get(cls) or _signature(cls)
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__qualname__}() takes {len(names)} arguments but {len(args)} were given")
+        values = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name not in names:
+                raise TypeError(f"{cls.__qualname__}() got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{cls.__qualname__}() got multiple values for argument {name!r}")
+            values[name] = value
+        for name in names:
+            if name in values:
+                object.__setattr__(self, name, values[name])
+            elif name in defaults:
+                object.__setattr__(self, name, defaults[name])
+            else:
+                raise TypeError(f"{cls.__qualname__}() missing required argument: {name!r}")
+
     def __setattr__(self, name: str, value: Any) -> None:
-        # The generated __init__ sets each field once; from then on the value is frozen.
-        if name in self.__dict__ or name not in self.__dataclass_fields__:
-            raise FrozenInstanceError(f"cannot assign to field {name!r}")
-        object.__setattr__(self, name, value)
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")  # __init__ sets fields past this
 
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
@@ -58,7 +77,20 @@ class _Value:
         return f"{self.__class__.__qualname__}({fields})"
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+_SIGNATURES: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _signature(cls: type) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """A model class's field names in order and their defaults, read once from what @dataclass recorded."""
+    fields = cls.__dataclass_fields__.values()  # type: ignore[attr-defined]
+    if any(f.default_factory is not MISSING for f in fields):
+        raise TypeError(f"{cls.__qualname__}: a model field's default is a plain (immutable) value")
+    defaults = {f.name: f.default for f in fields if f.default is not MISSING}
+    _SIGNATURES[cls] = signature = (tuple(f.name for f in fields), defaults)
+    return signature
+
+
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class ListRef(_Value):
     """`PATH:SYMBOL` as the user wrote it, split and typed."""
 
@@ -69,7 +101,7 @@ class ListRef(_Value):
     go_target: str | None = None  # "os/arch" from the contract: evaluate Go build constraints for it
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class Key(_Value):
     """One key of a list, where it is written."""
 
@@ -78,7 +110,7 @@ class Key(_Value):
     column: int
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class Span(_Value):
     """A region of a file: byte offsets for rewriting, line/column for people."""
 
@@ -90,7 +122,7 @@ class Span(_Value):
     end_column: int
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class Allowance(_Value):
     """A documented exception: `key` may be missing from / extra in a mirror."""
 
@@ -103,7 +135,7 @@ class Allowance(_Value):
     column: int
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class Finding(_Value):
     """One problem, with a stable rule code from `driftcheck.rules`."""
 
@@ -131,7 +163,7 @@ class Finding(_Value):
         return Finding(self.code, self.message, self.path, self.line, self.column, self.key, contract)
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class ExtractedList(_Value):
     """What an extractor returns: the keys in order, or `keys=None` and findings.
 
@@ -156,7 +188,7 @@ class ExtractedList(_Value):
         return tuple(k.key for k in self.keys or ())
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class MirrorSpec(_Value):
     """One mirror of a contract and how it must relate to the source."""
 
@@ -164,7 +196,7 @@ class MirrorSpec(_Value):
     relation: Relation = "equal"
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class Contract(_Value):
     """A named promise that the mirrors hold the source's keys (with documented exceptions)."""
 
@@ -175,7 +207,7 @@ class Contract(_Value):
     allowances: tuple[Allowance, ...] = ()  # from configuration
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class MirrorResult(_Value):
     """One mirror compared with the source."""
 
@@ -187,7 +219,7 @@ class MirrorResult(_Value):
     allowed: tuple[Allowance, ...] = ()  # exceptions that matched a difference
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class ContractResult(_Value):
     """One contract evaluated: its lists, findings and status."""
 
@@ -198,7 +230,7 @@ class ContractResult(_Value):
     status: Status
 
 
-@dataclass(eq=False, repr=False)  # frozen, eq, hash, repr: _Value
+@dataclass(init=False, eq=False, repr=False)  # init, frozen, eq, hash, repr: _Value
 class CheckResult(_Value):
     """Everything one `check` run decided; the input of every reporter."""
 

@@ -1,4 +1,4 @@
-"""The model's classes are frozen, compare, hash and print exactly as @dataclass(frozen=True) classes do.
+"""The model's classes construct, are frozen, compare, hash and print exactly as @dataclass(frozen=True) classes do.
 
 They share `_Value`'s methods instead of generating them; the reference here is a real frozen
 dataclass built from the same fields.
@@ -61,3 +61,32 @@ def test_copies_and_pickles_are_equal_and_still_frozen(cls: type) -> None:
 def test_values_work_as_set_members_and_dict_keys() -> None:
     keys = {model.Key("A", 1, 2), model.Key("A", 1, 2), model.Key("B", 1, 2)}
     assert len(keys) == 2 and model.Key("B", 1, 2) in keys
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_same_constructor_as_a_frozen_dataclass(cls: type) -> None:
+    reference = _reference(cls)
+    fields = dataclasses.fields(cls)
+    values = list(_sample(cls, 4).values())
+    names = [f.name for f in fields]
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    assert repr(cls(*values)) == repr(reference(*values))  # positionally
+    half = len(values) // 2
+    assert repr(cls(*values[:half], **dict(zip(names[half:], values[half:])))) == repr(
+        reference(*values[:half], **dict(zip(names[half:], values[half:]))))
+    minimal = [_sample(cls, 5)[name] for name in required]
+    assert repr(cls(*minimal)) == repr(reference(*minimal))  # the defaults fill the rest
+    for bad_args, bad_kwargs in (
+            (values + ["one too many"], {}),
+            (values, {names[0]: "twice"}),
+            (minimal, {"no_such_field": 1}),
+            (minimal[:-1], {}) if required else ((), {"no_such_field": 1})):
+        with pytest.raises(TypeError):
+            reference(*bad_args, **bad_kwargs)
+        with pytest.raises(TypeError):
+            cls(*bad_args, **bad_kwargs)
+
+
+def test_a_model_class_generates_no_methods() -> None:
+    for cls in CLASSES:
+        assert all(name not in vars(cls) for name in ("__init__", "__eq__", "__hash__", "__repr__", "__setattr__"))
