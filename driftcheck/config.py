@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from driftcheck.languages import canonical, detect_language, names
 from driftcheck.languages.selectors import SelectorError, parse_selector
 from driftcheck.model import Allowance, Contract, Finding, ListRef, MirrorSpec
+from driftcheck.patterns import lazy
 
 DEFAULT_CONTRACT_NAME = "byok-strip-list"
 DEFAULT_SOURCE = "workspace-server/internal/handlers/secrets.go:platformManagedDirectLLMBypassKeys"
@@ -27,7 +28,7 @@ ROOTED_LANGUAGES = frozenset({"yaml", "json", "dotenv"})
 SELECTOR_LANGUAGES = frozenset({"python", "typescript", "javascript", "yaml", "json", "dotenv"})
 _RELATIONS = ("equal", "subset", "superset")
 _ORDERS = ("any", "same")
-_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+_KEY_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 
 
 class CheckOptions(NamedTuple):

@@ -11,8 +11,10 @@ is the root (and, for dotenv, the file's variable names).
 import re
 from typing import NamedTuple
 
+from driftcheck.patterns import lazy
+
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_FIELD = re.compile(r"[^.\[\]\"\s]+")
+_FIELD = lazy(r"[^.\[\]\"\s]+")
 
 
 class Step(NamedTuple):

@@ -11,10 +11,11 @@ a file whose answer varies over those is "depends". With a target (`go_target =
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from itertools import product
 from typing import Union
+
+from driftcheck.patterns import lazy
 
 # go/build/syslist.go (Go 1.21).
 KNOWN_OS = frozenset(
@@ -93,7 +94,7 @@ def _name_condition(name: str) -> tuple[Expr, str] | None:
     return None
 
 
-_GO_BUILD = re.compile(rb"//go:build(?:[ \t]|$)")
+_GO_BUILD = lazy(rb"//go:build(?:[ \t]|$)")
 
 
 def _header(data: bytes) -> tuple[Expr, str] | None:
@@ -185,8 +186,8 @@ def _parse_plus_build(fields: list[str]) -> Expr:
     return out
 
 
-_TAG = re.compile(r"[A-Za-z0-9_.]+")
-_TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[A-Za-z0-9_.]+)")
+_TAG = lazy(r"[A-Za-z0-9_.]+")
+_TOKEN = lazy(r"\s*(\|\||&&|!|\(|\)|[A-Za-z0-9_.]+)")
 
 
 def _parse_go_build(text: str) -> Expr | None:

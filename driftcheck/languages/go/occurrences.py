@@ -76,22 +76,27 @@ def _statement_declares(statement: Node, name: bytes) -> bool:
     return False
 
 
-def shadowed(ident: Node, name: bytes, stop: Node | None = None) -> bool:
+def shadowed(ident: Node, name: bytes, stop: Node | None = None,
+             blocks: dict[int, list[int]] | None = None) -> bool:
     """Whether `ident` refers to a local declaration rather than the package-level name.
 
     With `stop` (a function), only declarations inside it count: False means `ident` is that
-    function's parameter (or a name from outside it).
+    function's parameter (or a name from outside it). `blocks`, shared by the calls for one
+    name in one tree, keeps where each block declares the name (uses share their blocks).
     """
     at = ident.start_byte
     child, node = ident, ident.parent
     while node is not None and node.type != "source_file" and node != stop:
         kind = node.type
         if kind == "statement_list":  # a block or a case clause: earlier declarations are in scope
-            for statement in node.named_children:
-                if statement.start_byte >= child.start_byte:
-                    break
-                if _statement_declares(statement, name):
-                    return True
+            declaring = blocks.get(node.id) if blocks is not None else None
+            if declaring is None:
+                declaring = [statement.start_byte for statement in node.named_children
+                             if _statement_declares(statement, name)]
+                if blocks is not None:
+                    blocks[node.id] = declaring
+            if declaring and declaring[0] < child.start_byte:
+                return True
         elif kind in ("if_statement", "expression_switch_statement", "type_switch_statement"):
             init = node.child_by_field_name("initializer")
             if init is not None and at >= init.end_byte and _statement_declares(init, name):

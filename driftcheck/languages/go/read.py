@@ -162,12 +162,13 @@ def _occurrences(gofile: GoFile, decl: Decl, symbol: str, kind: str, depends: st
     out: list[Occurrence] = []
     name = symbol.encode("utf-8")
     display = gofile.source.display
+    blocks: dict[int, list[int]] = {}  # for `shadowed`: this name's declarations per block of this tree
     for node in identifier_uses(gofile, symbol):
         if node.type in ("field_identifier", "label_name", "package_identifier", "type_identifier"):
             continue  # a field, method, label, package or type name: never the variable
         if node.type != "identifier":
             continue  # inside a string literal or a comment: Go never runs either as code
-        if node == decl.name_node or is_package_level_name(node) or declares_local(node) or shadowed(node, name):
+        if node == decl.name_node or is_package_level_name(node) or declares_local(node) or shadowed(node, name, blocks=blocks):
             continue
         why = classify(node, kind, symbol, calls)
         if why is None:

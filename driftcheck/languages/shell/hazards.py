@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from driftcheck.languages.base import Occurrence
 from driftcheck.languages.common import ts_parser
+from driftcheck.languages.shell.lexer import IDENT_TEXT
 
 if TYPE_CHECKING:
     from driftcheck.languages.shell.script import Script
@@ -39,7 +40,6 @@ BUILTINS = frozenset(
 KEYWORDS = frozenset("if then else elif fi case esac for select while until do done in function time { } ! [[ ]] "
                      "coproc".split())
 _DECLARE = frozenset({"declare", "typeset", "local", "export", "readonly"})
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PLAIN_WORD = re.compile(rb"[A-Za-z0-9_.:/+@%,=\[\]^-]+")  # a word with nothing to decode
 _MAX_DEPTH = 4  # eval of eval of ...: deeper static text is refused
 # The node kinds the scan reads, by the name it files them under. One walk of the tree finds them
@@ -319,7 +319,7 @@ def _dynamic_declare(command: Any, name: str, words: list[list[Any]], statics: l
     flags = "".join(s[1:] for s in statics if s and s.startswith("-"))
     if "n" in flags:
         for s in statics:
-            if s and not s.startswith(("-", "+")) and ("=" not in s or not _IDENT.match(s.split("=", 1)[1])):
+            if s and not s.startswith(("-", "+")) and ("=" not in s or not IDENT_TEXT.match(s.split("=", 1)[1])):
                 return [Hazard(command.start_byte, "a name reference (`-n`) to a computed or unset target may "
                                "reach any variable; refer to a named variable")]
     return []
@@ -344,7 +344,7 @@ def _declaration(node: Any, text: _Text) -> list[Hazard]:
                                       "name the variable"))
             if nameref and "n" in flags:
                 referenced = text.static(value) if value is not None else None
-                if referenced is None or not _IDENT.match(referenced):
+                if referenced is None or not IDENT_TEXT.match(referenced):
                     hazards.append(Hazard(child.start_byte, "a name reference (`-n`) to a computed target may "
                                           "reach any variable; refer to a named variable"))
             continue

@@ -9,11 +9,14 @@ brace expansion) stops the evaluation with DC102 (fail closed).
 
 from __future__ import annotations
 
-import re
 from typing import Iterator, Protocol
 
+from driftcheck.patterns import lazy
+
 _IFS_WS = " \t\n"
-_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# A shell variable name: at the start of bytes (IDENT), and as the whole of a decoded word (IDENT_TEXT).
+IDENT = lazy(rb"[A-Za-z_][A-Za-z0-9_]*")
+IDENT_TEXT = lazy(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class Resolver(Protocol):
@@ -218,7 +221,7 @@ class Lexer:
         if nxt == b"[":
             raise Stop("DC102", f"arithmetic expansion $[...] in {self.defining} cannot be evaluated statically", i)
         if nxt == b"{":
-            match = _IDENT.match(data, i + 2, end)
+            match = IDENT.match(data, i + 2, end)
             if match and data[match.end():match.end() + 1] == b"}":
                 return self._expand(match.group(0).decode(), i, match.end() + 1, out, quoted, array)
             inner = data[i + 2:i + 3]
@@ -237,9 +240,9 @@ class Lexer:
         if self._continuation(i + 1):
             raise Stop("DC102", f"a backslash-newline right after `$` in {self.defining} joins the next line onto "
                         "the expansion; join the lines", i)
-        match = _IDENT.match(data, i + 1, end)
+        match = IDENT.match(data, i + 1, end)
         if match:
-            if self._continuation(match.end()) and _IDENT.match(data, match.end() + 2):
+            if self._continuation(match.end()) and IDENT.match(data, match.end() + 2):
                 raise Stop("DC102", f"a backslash-newline inside the variable name after `$` in {self.defining} "
                             "joins the lines into one name; join them", i)
             return self._expand(match.group(0).decode(), i, match.end(), out, quoted, array)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftcheck.languages.base import Occurrence
 from driftcheck.languages.shell.hazards import BUILTINS, KEYWORDS
+from driftcheck.patterns import lazy
 
 if TYPE_CHECKING:
     from driftcheck.languages.shell.script import Event, Script
@@ -49,20 +50,14 @@ def _rebinding() -> re.Pattern[bytes]:
 def spans(script: Script, name: str) -> list[tuple[int, int]]:
     """Where `name` is spelled: its letters with quotes, backslashes, `$` or newlines between them,
     and words whose `$'...'` escapes decode to it."""
-    from driftcheck.languages.shell.script import spelled
-
     data = script.data
-    pattern = spelled(name)
     found: list[tuple[int, int]] = []
-    match = pattern.search(data)
-    while match is not None:  # overlapping matches: `ABA` in `ABABA`
-        start, end = match.span()
+    for start, end in script.spelled_spans(name):  # overlapping ones too: `ABA` in `ABABA`
         # A letter, digit or `_` right before or after makes it part of a longer name (`N2`, `XN`),
         # except an option glued to it (`read -aN`, `printf -vN`).
         if data[end:end + 1] not in _NAME_BYTES and (start == 0 or data[start - 1:start] not in _NAME_BYTES
                                                       or _after_option(data, start)):
             found.append((start, end))
-        match = pattern.search(data, match.start() + 1)
     for node in script.escaped_ansi_c_strings():
         word = node
         while word.parent is not None and word.parent.type == "concatenation":
@@ -313,7 +308,7 @@ def _function_names(script: Script) -> frozenset[str]:
     return frozenset(found)
 
 
-_KEYWORD_REST = re.compile(rb"\s+([^\s(){};&|]+)")
+_KEYWORD_REST = lazy(rb"\s+([^\s(){};&|]+)")
 _EMPTY_PARENS = re.compile(rb"\(\s*\)")
 _SPACE = frozenset(b" \t\n\r\f\v")
 _FUNCTION_NAME = _WORD | frozenset(b":.@+-")

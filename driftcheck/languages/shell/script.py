@@ -35,16 +35,15 @@ from typing import Any
 
 from driftcheck import rules
 from driftcheck.languages.common import first_error_node, syntax_error, ts_parser, ts_tree
-from driftcheck.languages.shell.lexer import Ch, Lexer, Stop
+from driftcheck.languages.shell.lexer import IDENT_TEXT, Ch, Lexer, Stop
 from driftcheck.languages.shell.syntax import (BashVerdict, Misparse, check_gaps, check_tokens,
                                               error_regions, reserved_word_command)
 from driftcheck.languages.base import Comment
 from driftcheck.model import Finding
+from driftcheck.patterns import lazy
 from driftcheck.sources import SourceFile
 
-_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_ASSIGNED_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\[|\+?=)")
+_ASSIGNED_NAME = lazy(r"([A-Za-z_][A-Za-z0-9_]*)(\[|\+?=)")
 _DECL_BUILTINS = frozenset({"declare", "typeset", "export", "readonly", "local"})
 # Flags of a value-less declaration (`export NAME`, `readonly NAME`) that leave the value alone.
 _HARMLESS_DECL_FLAGS = set("rxgtp")
@@ -231,7 +230,6 @@ class Script:
         (`ABA` in `ABABA`), so the search restarts one byte after each match start.
         """
         root = self.tree.root_node
-        pattern = spelled(name)
         visited = self._visited
         found: list[Any] = []
 
@@ -244,13 +242,15 @@ class Script:
                     found.append(node)
                 node = node.parent
 
-        match = pattern.search(self.data)
-        while match is not None:
-            walk_up(root.descendant_for_byte_range(match.start(), match.end()))
-            match = pattern.search(self.data, match.start() + 1)
+        for start, end in self.spelled_spans(name):
+            walk_up(root.descendant_for_byte_range(start, end))
         for node in self.escaped_ansi_c_strings():  # `$'\x4cIST'` spells LIST without its letters
             walk_up(node)
         return found
+
+    def spelled_spans(self, name: str) -> list[tuple[int, int]]:
+        """Every match of `spelled(name)` in the file, once per file and name (see `spelled_spans`)."""
+        return self.analysis_cache(f"spelled {name}", lambda: spelled_spans(self.data, name))  # type: ignore[no-any-return]
 
     def escaped_ansi_c_strings(self) -> list[Any]:
         """The $'...' strings with a backslash escape (rare in a harness), found once per file."""
@@ -429,7 +429,7 @@ class Script:
                 if "n" in flags and value is not None and target is not None:
                     # `declare -n REF=NAME`: REF is an alias through which NAME can change.
                     referenced = self.word_text(value.start_byte, value.end_byte)
-                    if _IDENT_TEXT.match(referenced):
+                    if IDENT_TEXT.match(referenced):
                         self._add(value, "mutate", name=referenced,
                                   detail=f"name reference `{self.text(target)}` (declare -n)")
             elif len(word) > 1 or first.type != "word" or not self.text(first).startswith(("-", "+")):
@@ -443,7 +443,7 @@ class Script:
         if match:
             self._add(first, "opaque", name=match.group(1), builtin=builtin,
                       detail=f"`{builtin} {self._group_raw(word)[:60]}`")
-        elif _IDENT_TEXT.match(text):  # `export LIST_"KEYS"`: the name bash sees, declared like any other
+        elif IDENT_TEXT.match(text):  # `export LIST_"KEYS"`: the name bash sees, declared like any other
             event = self._add(first, "decl", name=text, builtin=builtin, flags=flags, plus_flags=plus,
                               detail=f"`{builtin} {text}`")
             event.maybe_local = _declares_local(builtin, flags)
@@ -524,7 +524,7 @@ class Script:
             self._on_unset(node, [n for word in words for n in word])
         elif command in ("read", "mapfile", "readarray"):
             for arg, text in zip(args, texts):
-                if _IDENT_TEXT.match(text):
+                if IDENT_TEXT.match(text):
                     self._add(arg, "mutate", name=text, detail=f"`{command} {text}`")
         elif command in ("printf", "wait"):  # `printf -v NAME`, `wait -p NAME`
             option = "-v" if command == "printf" else "-p"
@@ -534,10 +534,10 @@ class Script:
                     arg, target = args[i + 1], texts[i + 1]
                 elif text.startswith(option) and len(text) > 2:
                     target = text[2:]
-                if target and _IDENT_TEXT.match(target):
+                if target and IDENT_TEXT.match(target):
                     self._add(arg, "mutate", name=target, detail=f"`{command} {option} {target}`")
         elif command == "getopts":
-            if len(texts) >= 2 and _IDENT_TEXT.match(texts[1]):
+            if len(texts) >= 2 and IDENT_TEXT.match(texts[1]):
                 self._add(args[1], "mutate", name=texts[1], detail=f"`getopts ... {texts[1]}`")
         elif command == "let":
             for word in words:
@@ -605,7 +605,7 @@ class Script:
         if not self._in_arithmetic(node):
             return
         target = self._loose_text(left.start_byte, left.end_byte).split("[", 1)[0].strip()  # `(( "N" = 1 ))`
-        if _IDENT_TEXT.match(target):
+        if IDENT_TEXT.match(target):
             self._add(left, "mutate", name=target, detail="an arithmetic assignment")
 
     def _on_step(self, node: Any) -> None:
@@ -614,7 +614,7 @@ class Script:
         for child in node.children:
             if child.type not in ("++", "--"):
                 target = self.text(child).split("[", 1)[0].strip()
-                if _IDENT_TEXT.match(target):
+                if IDENT_TEXT.match(target):
                     self._add(child, "mutate", name=target, detail="an arithmetic increment/decrement")
 
 
@@ -838,6 +838,37 @@ def spelled(name: str) -> re.Pattern[bytes]:
     """`name` as it can be written in bash source: any `SPELLING_NOISE` between its letters."""
     between = b"[" + re.escape(SPELLING_NOISE) + b"]*"  # a class compiles 3x faster than an alternation
     return re.compile(between.join(re.escape(char.encode()) for char in name))
+
+
+def spelled_spans(data: bytes, name: str) -> list[tuple[int, int]]:
+    """(start, end) of every match of `spelled(name)` in `data`, overlapping ones included (`ABA` in `ABABA`).
+
+    Usually no occurrence has noise inside it, and then they are the plain occurrences, found without
+    compiling the pattern (~0.5 ms). The proof: a match is the name's letters with only noise between
+    them, and no letter of a name is noise, so deleting the noise from `data` turns every match into one
+    occurrence of the name there and makes no other; plain occurrences are matches. Equal counts
+    (overlapping, before and after deleting) leave no room for a match with noise inside it.
+    """
+    word = name.encode()
+    plain = _starts(data, word)
+    if len(plain) == len(_starts(data.translate(None, SPELLING_NOISE), word)):
+        return [(start, start + len(word)) for start in plain]
+    pattern = spelled(name)
+    spans = []
+    match = pattern.search(data)
+    while match is not None:
+        spans.append(match.span())
+        match = pattern.search(data, match.start() + 1)
+    return spans
+
+
+def _starts(data: bytes, word: bytes) -> list[int]:
+    found = []
+    at = data.find(word)
+    while at != -1:
+        found.append(at)
+        at = data.find(word, at + 1)
+    return found
 
 
 @lru_cache(maxsize=None)

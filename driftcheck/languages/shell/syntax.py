@@ -13,18 +13,19 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
+from driftcheck.languages.shell.lexer import IDENT, IDENT_TEXT
+from driftcheck.patterns import lazy
+
 if TYPE_CHECKING:
     from driftcheck.languages.shell.script import Script
 
-_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_IDENT_TEXT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME_OR_PLUS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+")
-_WORD_BEFORE = re.compile(rb"\+?[A-Za-z0-9_]+")  # `[A-Za-z0-9_]+\+?` at the end, reversed
+_WORD_BEFORE = lazy(rb"\+?[A-Za-z0-9_]+")  # `[A-Za-z0-9_]+\+?` at the end, reversed
 # A reserved word after a blank or an operator: where a command can start. The tree says which of
 # these tree-sitter-bash took for a command name (`X=1 fi` too, which bash would run as a command).
 _RESERVED_WORD = rb"(then|fi|do|done|else|elif|esac|\})(?=[ \t\r\n;&|)<>]|\Z)"
-_RESERVED_AFTER_BREAK = re.compile(rb"[\s;&|(!{`]" + _RESERVED_WORD)
-_RESERVED_AT_START = re.compile(_RESERVED_WORD)
+_RESERVED_AFTER_BREAK = lazy(rb"[\s;&|(!{`]" + _RESERVED_WORD)
+_RESERVED_AT_START = lazy(_RESERVED_WORD)
 # Text bash does not split into words here (the value lexer or nobody reads it).
 _OPAQUE_TEXT = frozenset({"string", "raw_string", "ansi_c_string", "translated_string", "comment", "heredoc_body",
                           "heredoc_content", "heredoc_redirect"})
@@ -185,7 +186,7 @@ def check_gaps(script: Script, node: Any) -> None:
         if after and after not in (b" ", b"\t", b"\n", b";", b"&", b"|", b"\\"):
             keyword = script.text(children[0])
             script.misparsed.append(Misparse(
-                node.start_byte, {m.group(0).decode() for m in _IDENT.finditer(script.text(node).encode())},
+                node.start_byte, {m.group(0).decode() for m in IDENT.finditer(script.text(node).encode())},
                 f"tree-sitter-bash reads `{keyword}` here as the builtin, but bash reads "
                 f"`{keyword}{after.decode('utf-8', 'replace')}...` as one word (a command name)",
                 f"put a blank after {keyword}"))
@@ -213,7 +214,7 @@ def run_on(script: Script, node: Any, newline: int) -> None:
     text = script.data[node.start_byte:node.end_byte]
     first, last, at = script.line(node.start_byte), script.line(node.end_byte), script.line(newline)
     script.misparsed.append(Misparse(
-        node.start_byte, {m.group(0).decode() for m in _IDENT.finditer(text)},
+        node.start_byte, {m.group(0).decode() for m in IDENT.finditer(text)},
         f"tree-sitter-bash reads lines {first}-{last} as one command (it continues past the end of line {at})",
         f"end line {at} differently (write VAR='' instead of a trailing VAR=, and do not follow an assignment by "
         "a comment or redirection on the same line)"))
@@ -251,7 +252,7 @@ def check_tokens(script: Script, root: Any) -> None:
             why = (f"line {line} has a carriage return outside quotes, which bash keeps as part of a word but "
                    "tree-sitter-bash (driftcheck's parser) reads as a blank")
             fix = "remove it"
-        script.misparsed.append(Misparse(at, {m.group(0).decode() for m in _IDENT.finditer(text)}, why, fix))
+        script.misparsed.append(Misparse(at, {m.group(0).decode() for m in IDENT.finditer(text)}, why, fix))
         at = data.find(b"\r", at + 1)
     for at in continuations(script):
         after = at + 2
@@ -269,7 +270,7 @@ def check_tokens(script: Script, root: Any) -> None:
             joined += right.group(0)
         parts = {left.group(0).rstrip(b"+").decode(), right.group(0).decode()}  # what tree-sitter sees
         script.misparsed.append(Misparse(
-            at, {joined.decode(), *(p for p in parts if _IDENT_TEXT.match(p))},
+            at, {joined.decode(), *(p for p in parts if IDENT_TEXT.match(p))},
             f"the backslash-newline on line {script.line(at)} splits the word {joined.decode()!r}, which bash "
             "joins but tree-sitter-bash (driftcheck's parser) does not",
             "join the two lines"))
