@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from driftcheck.languages import canonical, detect_language, names
-from driftcheck.languages.selectors import SelectorError, parse_selector
 from driftcheck.model import Allowance, Contract, Finding, ListRef, MirrorSpec
 from driftcheck.patterns import lazy
 
@@ -105,6 +104,12 @@ def parse_list_ref(text: Any, root: Path, language: Any = None) -> ListRef:
                 raise ConfigError(f"cannot tell the language of {path!r} from its extension or shebang; "
                                   f"give it explicitly with language = one of {', '.join(names())}", "language")
         lang = detected
+    if lang not in ROOTED_LANGUAGES and symbol.isascii() and symbol.replace("$", "_").isidentifier():
+        # A plain name ([A-Za-z_$][A-Za-z0-9_$]*, what the selector grammar reads as a name and no steps):
+        # every Go and bash list; the grammar's module is imported only for a selector.
+        return ListRef(ref=text, path=path, symbol=symbol, language=lang)
+    from driftcheck.languages.selectors import SelectorError, parse_selector
+
     try:
         selector = parse_selector(symbol, rooted=lang in ROOTED_LANGUAGES)
     except SelectorError as error:

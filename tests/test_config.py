@@ -182,3 +182,26 @@ def test_language_sniffing_never_opens_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "harness")
     with pytest.raises(ConfigError, match="cannot tell the language"):
         parse_list_ref("harness:X", tmp_path)  # would block forever if the FIFO were opened
+
+
+def test_a_plain_name_is_read_as_the_selector_grammar_reads_it() -> None:
+    """The fast path for plain names agrees with the grammar for every language, names and not-names alike."""
+    from driftcheck.config import ROOTED_LANGUAGES, SELECTOR_LANGUAGES, ConfigError, parse_list_ref
+    from driftcheck.languages import names
+    from driftcheck.languages.selectors import SelectorError, parse_selector
+
+    symbols = ["KEYS", "_k", "$k", "k$1", "a1_$", "1abc", "é", "KEYS[]", "a.b", "a-b", "class", "a b", "$"]
+    for language in names():
+        for symbol in symbols:
+            try:
+                selector = parse_selector(symbol, rooted=language in ROOTED_LANGUAGES)
+                expected = None if language in SELECTOR_LANGUAGES or selector.is_plain_name else ConfigError
+            except SelectorError:
+                expected = ConfigError
+            try:
+                ref = parse_list_ref(f"x/file:{symbol}", Path("."), language=language)
+                got = None
+                assert (ref.symbol, ref.language) == (symbol, language)
+            except ConfigError:
+                got = ConfigError
+            assert got is expected, (language, symbol)

@@ -15,7 +15,7 @@ from pathlib import Path
 from driftcheck.languages.driver import decide
 from driftcheck.languages.shell import BACKEND
 from driftcheck.languages.shell.script import Script
-from driftcheck.languages.shell.syntax import UNSAFE_FOR_PARSER
+from driftcheck.languages.shell.syntax import unsafe_for_parser
 from driftcheck.model import ExtractedList, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
 
@@ -36,7 +36,7 @@ def _both_ways(directory: Path, name: str, data: bytes) -> list[tuple[str, Extra
     symbols = sorted({m.group(1).decode() for m in _ASSIGNED.finditer(data)} | {"NOT_DEFINED_ANYWHERE"})
     shortcut_files, full_files = SourceFiles(directory), SourceFiles(directory)
     full_source = full_files.load(name)
-    if not isinstance(full_source, SourceFile) or UNSAFE_FOR_PARSER.search(data):
+    if not isinstance(full_source, SourceFile) or unsafe_for_parser(data) is not None:
         return []
     script = full_source.analysis("bash", lambda: Script(full_source))
     if script.check_file() is None:

@@ -17,7 +17,7 @@ from driftcheck.languages.base import Occurrence, Reading
 from driftcheck.languages.shell import hazards, occurrences
 from driftcheck.languages.shell.lexer import Stop
 from driftcheck.languages.shell.script import Script
-from driftcheck.languages.shell.syntax import UNSAFE_FOR_PARSER, misparse_why
+from driftcheck.languages.shell.syntax import misparse_why, unsafe_for_parser
 from driftcheck.model import Finding, Key, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
 
@@ -26,10 +26,10 @@ class ShellBackend:
     name = "shell"
 
     def read(self, ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
-        unsafe = UNSAFE_FOR_PARSER.search(source.data)
+        unsafe = unsafe_for_parser(source.data)
         if unsafe is not None:
-            line, column = source.position(unsafe.start())
-            char = source.data[unsafe.start():unsafe.start() + 4].decode("utf-8", "replace")[:1]
+            line, column = source.position(unsafe)
+            char = source.data[unsafe:unsafe + 4].decode("utf-8", "replace")[:1]
             return Reading(path=source.display, problems=(rules.finding(
                 "DC105", source.display, line, column,
                 detail=f"cannot read {source.display}: it contains U+{ord(char):X}, a character from a plane the "
