@@ -19,8 +19,12 @@ moment it ran in.
 Rows:
 - reference: `python -c pass`, the imports alone, the imports plus libcst;
 - floor: a `python -c` that imports click and the tree-sitter parsers and parses
-  the same files as the row it is compared to — what any click-based tool built
-  on these parsers must pay (libcst too when a Python mirror is checked);
+  the same files as the row it is compared to — what a click-based tool built on
+  these parsers pays when it imports them the ordinary way (libcst too when a
+  Python mirror is checked); two reference variants at the real size: without
+  cycle collection and teardown (`floor:1x-lean`), and loading the grammars'
+  compiled modules directly as driftcheck does (`floor:1x-direct`, also measured
+  in pairs: `paired_to_direct_floor`, reported, not judged);
 - driftcheck: `driftcheck check` on generated repositories (benchmarks/repogen.py)
   at the real size, 10x, the largest size under sources.MAX_FILE_BYTES and 100x
   (over the limit: expected exit 2, DC105), with 1/10/100 contracts, and with a
@@ -76,7 +80,7 @@ PY_SYMBOL = "STRIP_KEYS"
 # The floor: imports plus parsing every file given on the command line, nothing else.
 FLOOR_CODE = """\
 import sys, ast, click, tree_sitter, tree_sitter_go, tree_sitter_bash{libcst}
-from tree_sitter import Language, Parser
+{grammars}from tree_sitter import Language, Parser
 go = Parser(Language(tree_sitter_go.language()))
 bash = Parser(Language(tree_sitter_bash.language()))
 for path in sys.argv[1:]:
@@ -88,6 +92,18 @@ for path in sys.argv[1:]:
         ast.parse(data)  # what driftcheck reads Python with (libcst is only for `fix`)
     else:
         bash.parse(data)
+"""
+# driftcheck loads each grammar's compiled module without its package's __init__ (which imports
+# importlib.resources for query files); this variant of the floor does the same (a reference row).
+DIRECT_GRAMMARS = """\
+from importlib.machinery import PathFinder
+from importlib.util import module_from_spec
+def grammar(package):
+    found = PathFinder.find_spec(package + "._binding", PathFinder.find_spec(package).submodule_search_locations)
+    module = module_from_spec(found)
+    found.loader.exec_module(module)
+    return module
+tree_sitter_go, tree_sitter_bash = grammar("tree_sitter_go"), grammar("tree_sitter_bash")
 """
 
 
@@ -249,8 +265,11 @@ def driftcheck_argv() -> list[str]:
 LEAN_PROCESS = "import gc, os\ngc.disable()\n{code}os._exit(0)\n"
 
 
-def floor_argv(files: list[Path], root: Path, python: bool = False, lean: bool = False) -> list[str]:
-    code = FLOOR_CODE.format(libcst="")  # reading Python needs no libcst
+def floor_argv(files: list[Path], root: Path, python: bool = False, lean: bool = False,
+               direct: bool = False) -> list[str]:
+    code = FLOOR_CODE.format(libcst="", grammars="")  # reading Python needs no libcst
+    if direct:
+        code = FLOOR_CODE.replace(", tree_sitter_go, tree_sitter_bash", "").format(libcst="", grammars=DIRECT_GRAMMARS)
     if lean:
         code = LEAN_PROCESS.format(code=code)
     return [sys.executable, "-c", code, *(str(f.relative_to(root)) for f in files)]
@@ -297,6 +316,9 @@ def build_rows(plan: Plan, work: Path) -> list[Row]:
             rows.append(Row("floor:1x-lean", "reference", "floor", label(scale),
                             floor_argv(files, root, lean=True), root, 0, "floor:1x", files,
                             note="the floor without cycle collection or interpreter teardown, like driftcheck's process"))
+            rows.append(Row("floor:1x-direct", "reference", "floor", label(scale),
+                            floor_argv(files, root, direct=True), root, 0, "floor:1x", files,
+                            note="the floor loading the grammars' compiled modules directly, as driftcheck does"))
         note = "real size" if scale == 1 else ""
         if over:
             note = f"harness over the {MAX_FILE_BYTES}-byte limit: expected exit 2 (DC105)"
@@ -502,7 +524,7 @@ def run_traps(fixtures: list[Fixture], ast_grep_available: bool) -> dict[str, An
 
 
 def summarise(rows: list[Row], plan: Plan, traps: dict[str, Any], excluded: list[str], elapsed: float,
-              paired: dict[str, Any] | None = None) -> dict:
+              paired: dict[str, Any] | None = None, paired_direct: dict[str, Any] | None = None) -> dict:
     by_id = {r.id: r for r in rows}
 
     def ratio(row: Row, floor_id: str | None, cpu: bool = False) -> float | None:
@@ -563,7 +585,10 @@ def summarise(rows: list[Row], plan: Plan, traps: dict[str, Any], excluded: list
             "met": paired is not None and paired["wall"]["median"] <= 1.25,
             # the rows above, measured minutes apart: reported, not judged (see the module docstring)
             "ratio": ratio_1x, "cpu_ratio": cpu_1x,
-            "ratio_to_lean_floor": ratio(by_id["driftcheck:1x"], "floor:1x-lean")},
+            "ratio_to_lean_floor": ratio(by_id["driftcheck:1x"], "floor:1x-lean"),
+            # the same pairs against a floor that also skips the grammar packages' __init__: reported, not judged
+            "paired_to_direct_floor": paired_direct, "ratio_to_direct_floor": ratio(by_id["driftcheck:1x"],
+                                                                                    "floor:1x-direct")},
         f"check_{most}_contracts_within_1s": {"median_s": _r(most_s), "target_s": 1.0,
                                               "floor_s": _r(median_of(f"floor:c{most}")),
                                               "met": most_s is not None and most_s <= 1.0,
@@ -685,10 +710,11 @@ def main(argv: list[str] | None = None) -> int:
         by_id = {row.id: row for row in rows}
         print(f"measuring {plan.pairs} driftcheck/floor pairs at the real size ...", file=sys.stderr)
         paired = measure_pairs(by_id["driftcheck:1x"], by_id["floor:1x"], plan.pairs, work / "pycache")
+        paired_direct = measure_pairs(by_id["driftcheck:1x"], by_id["floor:1x-direct"], plan.pairs, work / "pycache")
         fixtures, excluded = trap_fixtures()
         print(f"running {len(fixtures)} fixtures ...", file=sys.stderr)
         traps = run_traps(fixtures, tool_path("ast-grep") is not None)
-        report = summarise(rows, plan, traps, excluded, time.perf_counter() - started, paired)
+        report = summarise(rows, plan, traps, excluded, time.perf_counter() - started, paired, paired_direct)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)

@@ -21,7 +21,7 @@ RUN = REPO / "benchmarks" / "run.py"
 
 QUICK_ROWS = {
     "python:pass", "python:imports", "python:imports+libcst",
-    "floor:1x", "floor:1x-lean", "driftcheck:1x", "naive:1x", "ast-grep:1x",
+    "floor:1x", "floor:1x-lean", "floor:1x-direct", "driftcheck:1x", "naive:1x", "ast-grep:1x",
     "driftcheck:1x+sh-config", "floor:1x+py", "driftcheck:1x+py",
     "floor:4x", "driftcheck:4x",
     "floor:100x", "driftcheck:100x",
@@ -88,11 +88,14 @@ def test_quick_run_ratios_are_numbers(report: dict) -> None:
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio"], float)
     assert isinstance(targets["python_extract_within_3x_ast"]["ratio"], float)
     assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio_to_lean_floor"], float)
+    assert isinstance(targets["check_1x_within_1.25x_floor"]["ratio_to_direct_floor"], float)
+    for key in ("paired", "paired_to_direct_floor"):
+        paired = targets["check_1x_within_1.25x_floor"][key]
+        assert paired["pairs"] == 4 and paired["order"] == "ABBA"
+        for kind in ("wall", "cpu"):
+            spread = paired[kind]
+            assert 0 < spread["p25"] <= spread["median"] <= spread["p75"], (key, kind, spread)
     paired = targets["check_1x_within_1.25x_floor"]["paired"]
-    assert paired["pairs"] == 4 and paired["order"] == "ABBA"
-    for kind in ("wall", "cpu"):
-        spread = paired[kind]
-        assert 0 < spread["p25"] <= spread["median"] <= spread["p75"], (kind, spread)
     met = targets["check_1x_within_1.25x_floor"]["met"]
     assert met is (paired["wall"]["median"] <= 1.25)
     assert [entry["scale"] for entry in targets["linearity"]] == [4]
