@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Iterable
 
+from driftcheck import rules
 from driftcheck.model import Allowance, Finding, Key, ListRef, Span
 from driftcheck.sources import SourceFile
 
@@ -75,8 +76,9 @@ def node_span(source: SourceFile, node: Any) -> Span:
 
 
 def node_finding(code: str, message: str, source: SourceFile, node: Any, key: str | None = None) -> Finding:
+    """A finding of rule `code` at `node`, its message a sentence built through the rule catalogue."""
     row, col = node.start_point
-    return Finding(code, message, source.display, row + 1, source.point_column(row, col), key)
+    return rules.finding(code, source.display, row + 1, source.point_column(row, col), key, detail=message)
 
 
 def first_error_node(root: Any) -> Any | None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from driftcheck.languages.common import node_key
+from driftcheck.languages.common import node_finding, node_key
 from driftcheck.languages.go.package import Decl, GoFile, Package, exprs, names, unparen
 from driftcheck import rules
-from driftcheck.languages.go.syntax import node_finding
 from driftcheck.languages.go.syntax import snippet as _snippet
 from driftcheck.model import Finding, Key
 from driftcheck.sources import SourceFile

@@ -14,7 +14,7 @@ from typing import Any
 
 from driftcheck import rules
 from driftcheck.languages.base import Comment, Occurrence, Reading
-from driftcheck.languages.common import node_key, node_span
+from driftcheck.languages.common import node_finding, node_key, node_span
 from driftcheck.languages.go.constraints import file_constraint, parse_target
 from driftcheck.languages.go.evaluate import Evaluator, evaluate_value
 from driftcheck.languages.go.occurrences import (
@@ -29,7 +29,7 @@ from driftcheck.languages.go.occurrences import (
     shadowed,
 )
 from driftcheck.languages.go.package import Decl, GoFile, Package
-from driftcheck.languages.go.syntax import file_syntax, node_finding
+from driftcheck.languages.go.syntax import file_syntax
 from driftcheck.model import Finding, ListRef
 from driftcheck.sources import SourceFile, SourceFiles
 

@@ -16,17 +16,11 @@ from operator import add
 from typing import Any
 
 from driftcheck import rules
-from driftcheck.languages.common import first_error_node, syntax_error, ts_parser, ts_tree
+from driftcheck.languages.common import first_error_node, node_finding, syntax_error, ts_parser, ts_tree
 from driftcheck.model import Finding
 from driftcheck.sources import SourceFile
 
 Node = Any  # tree_sitter.Node
-
-
-def node_finding(code: str, message: str, source: SourceFile, node: Node, key: str | None = None) -> Finding:
-    """A finding of rule `code` at `node`, its message a sentence built through the rule catalogue."""
-    row, col = node.start_point
-    return rules.finding(code, source.display, row + 1, source.point_column(row, col), key, detail=message)
 
 
 def snippet(node: Node, limit: int = 80) -> str:

@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from driftcheck import rules
 from driftcheck.languages.base import Candidate, Comment, Occurrence, Reading
-from driftcheck.languages.common import node_key, node_span
+from driftcheck.languages.common import node_finding, node_key, node_span
 from driftcheck.languages.selectors import Selector, SelectorError, Step, format_selector, parse_selector
 from driftcheck.languages.typescript import syntax
 from driftcheck.languages.typescript.evaluate import (
@@ -66,9 +65,8 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
         lines = ", ".join(str(d.name_node.start_point[0] + 1) for d in declarations)
         first = declarations[1]
         return Reading(display, definition=node_key(source, declarations[0].name_node, name), problems=(
-            _finding("DC103", source, first.name_node,
-                     f"{name} is declared {len(declarations)} times at the top level (lines {lines}); "
-                     "keep exactly one declaration"),))
+            node_finding("DC103", f"{name} is declared {len(declarations)} times at the top level (lines {lines}); "
+                         "keep exactly one declaration", source, first.name_node),))
     declaration = declarations[0]
     definition = node_key(source, declaration.name_node, name)
     attached, other = _comments(source, root, declaration)
@@ -76,15 +74,14 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
     if declaration.kind not in _LISTS or declaration.value is None:
         what = {"pattern": "a destructured name", "import": "imported from another module",
                 "function": "a function", "class": "a class"}.get(declaration.kind, "declared without a value")
-        return _with(base, problems=(_finding("DC102", source, declaration.name_node,
-                                              f"{name} is {what}, not a literal list; driftcheck reads "
-                                              "`const NAME = [...]` or `{...}`"),))
+        return _with(base, problems=(node_finding("DC102", f"{name} is {what}, not a literal list; driftcheck reads "
+                                                  "`const NAME = [...]` or `{...}`", source, declaration.name_node),))
     evaluator = Evaluator(module, declaration.statement.start_byte)
     value = evaluator.value(declaration.value)
     try:
         selected = select(value, selector)
     except Refusal as exc:
-        return _with(base, problems=(_finding("DC102", source, exc.node, f"cannot read {ref.symbol}: {exc.why}"),))
+        return _with(base, problems=(node_finding("DC102", f"cannot read {ref.symbol}: {exc.why}", source, exc.node),))
     keys = tuple(node_key(source, node, key) for key, node in selected.keys)
     literal = _literal_node(value)
     occurrences, aliases = _occurrences(source, module, declaration, selected.path, name, selected.frozen)
@@ -103,11 +100,6 @@ def read(ref: ListRef, source: SourceFile, files: SourceFiles) -> Reading:
 
 def _with(base: Reading, **changes: Any) -> Reading:
     return base._replace(**changes)
-
-
-def _finding(code: str, source: SourceFile, node: Any, detail: str) -> Finding:
-    row, col = node.start_point
-    return rules.finding(code, source.display, row + 1, source.point_column(row, col), detail=detail)
 
 
 def _literal_node(value: Value) -> Any | None:

@@ -22,7 +22,7 @@ from typing import Any
 from driftcheck import rules
 from driftcheck.languages import datatree
 from driftcheck.languages.base import Comment
-from driftcheck.languages.common import ts_tree
+from driftcheck.languages.common import node_finding, ts_tree
 from driftcheck.languages.datatree import Document, Entry, Value
 from driftcheck.languages.yaml import scalars
 from driftcheck.model import Finding
@@ -46,8 +46,7 @@ class _Builder:
         self._anchors: set[str] = set()  # anchors defined so far, in document order
 
     def finding(self, code: str, node: Any, detail: str) -> Finding:
-        row, col = node.start_point
-        return rules.finding(code, self.path, row + 1, self.source.point_column(row, col), detail=detail)
+        return node_finding(code, detail, self.source, node)
 
     def build(self) -> Document:
         tree = ts_tree(self.source, "yaml")
