@@ -79,7 +79,7 @@ PY_SYMBOL = "STRIP_KEYS"
 
 # The floor: imports plus parsing every file given on the command line, nothing else.
 FLOOR_CODE = """\
-import sys, ast, click, tree_sitter, tree_sitter_go, tree_sitter_bash{libcst}
+import sys, ast, click, tree_sitter{libcst}
 {grammars}from tree_sitter import Language, Parser
 go = Parser(Language(tree_sitter_go.language()))
 bash = Parser(Language(tree_sitter_bash.language()))
@@ -93,8 +93,9 @@ for path in sys.argv[1:]:
     else:
         bash.parse(data)
 """
-# driftcheck loads each grammar's compiled module without its package's __init__ (which imports
-# importlib.resources for query files); this variant of the floor does the same (a reference row).
+# How the floor gets the grammars: the ordinary import, or (a reference row) as driftcheck does, the
+# compiled module without its package's __init__ (which imports importlib.resources for query files).
+ORDINARY_GRAMMARS = "import tree_sitter_go, tree_sitter_bash\n"
 DIRECT_GRAMMARS = """\
 from importlib.machinery import PathFinder
 from importlib.util import module_from_spec
@@ -267,9 +268,8 @@ LEAN_PROCESS = "import gc, os\ngc.disable()\n{code}os._exit(0)\n"
 
 def floor_argv(files: list[Path], root: Path, python: bool = False, lean: bool = False,
                direct: bool = False) -> list[str]:
-    code = FLOOR_CODE.format(libcst="", grammars="")  # reading Python needs no libcst
-    if direct:
-        code = FLOOR_CODE.replace(", tree_sitter_go, tree_sitter_bash", "").format(libcst="", grammars=DIRECT_GRAMMARS)
+    # reading Python needs no libcst
+    code = FLOOR_CODE.format(libcst="", grammars=DIRECT_GRAMMARS if direct else ORDINARY_GRAMMARS)
     if lean:
         code = LEAN_PROCESS.format(code=code)
     return [sys.executable, "-c", code, *(str(f.relative_to(root)) for f in files)]
